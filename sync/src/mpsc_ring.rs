@@ -1,0 +1,211 @@
+//! The multi-producer ring: the data lane of the `mpsc` flavor and the control lane of both flavors.
+//!
+//! A bounded array of stamped slots (the Vyukov design), specialised for one consumer. All the unsafe code
+//! of this ring is in this file.
+//!
+//! # Protocol
+//!
+//! A producer reads `tail`, then the stamp of the slot at that position (see [`Laps::classify`]). When the
+//! slot is free for this lap, a compare-and-swap of `tail` claims it; the producer writes the value and
+//! stores `position + 1` into the stamp. The consumer reads the slot at `head` when its stamp says written,
+//! and stores `position + one_lap` to free it for the next lap. The closed flag is a bit (`mark`) in `tail`,
+//! so the producers' compare-and-swap fails on a closed lane without a second load.
+//!
+//! Nobody ever waits for another thread here. A producer that finds the previous lap's writer still
+//! mid-write reports `Full`; a consumer that finds the next slot claimed but not yet written reports
+//! `Empty` (the value is popped on a later call). A stale `tail` is the only reason to loop, and every
+//! such retry means another producer made progress: the push is lock-free, the pop wait-free.
+//!
+//! # Memory ordering
+//!
+//! * Producer: `Acquire` load of the stamp pairs with the consumer's `Release` store that freed the slot,
+//!   so the consumer's read of the old value happens before our write. The claiming compare-and-swap is
+//!   `Relaxed`: it needs only atomicity on `tail`; the slot's contents are published by the stamp.
+//!   `Release` store of `position + 1` publishes the write.
+//! * Consumer: `Acquire` load of the stamp pairs with that `Release` store; `Release` store of the freed
+//!   stamp pairs with the next producer's `Acquire` load.
+//! * Close: `fetch_or(mark)` with `Release`; the consumer's `Acquire` load of `tail` in its empty path
+//!   pairs with it. Every position claimed before the mark is below the marked tail, so "marked, and
+//!   `tail == head`" means closed and drained.
+//! * `head` is written only by the consumer (`Relaxed`); producers never read it. It is atomic so that
+//!   `len` snapshots and the final drop can read it.
+
+use core::mem::MaybeUninit;
+
+use crate::cache_padded::CachePadded;
+use crate::config::{ConfigError, Lane};
+use crate::error::{TryRecvError, TrySendError};
+use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::positions::{Laps, Stamp};
+
+struct Slot<T> {
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// A bounded multi-producer single-consumer ring of `T`.
+pub struct MpscRing<T> {
+    /// Next position to claim, with the closed mark.
+    tail: CachePadded<AtomicUsize>,
+    /// Next position to read. Written only by the consumer.
+    head: CachePadded<AtomicUsize>,
+    laps: Laps,
+    slots: Box<[Slot<T>]>,
+}
+
+// SAFETY: values of `T` move between threads through the slots, so `T: Send` is required; no `&T` is ever
+// shared. Each slot is owned by one thread at a time under the stamp protocol (module docs).
+unsafe impl<T: Send> Send for MpscRing<T> {}
+// SAFETY: as above; concurrent `&MpscRing` use is the protocol itself (many producers, one consumer).
+unsafe impl<T: Send> Sync for MpscRing<T> {}
+
+impl<T> MpscRing<T> {
+    /// Builds a ring of exactly `capacity` items (already validated).
+    pub(crate) fn new(lane: Lane, capacity: usize) -> Result<Self, ConfigError> {
+        let laps = Laps::new(capacity);
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(capacity)
+            .map_err(|_| ConfigError::out_of_memory(lane, capacity))?;
+        // Slot i starts free for lap 0: its stamp is its own position.
+        slots.extend((0..capacity).map(|i| Slot {
+            stamp: AtomicUsize::new(i),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        Ok(Self {
+            tail: CachePadded(AtomicUsize::new(0)),
+            head: CachePadded(AtomicUsize::new(0)),
+            laps,
+            slots: slots.into_boxed_slice(),
+        })
+    }
+
+    /// Pushes `value`, or hands it back when the ring is full or closed. Lock-free, never waits.
+    #[inline]
+    pub(crate) fn try_push(&self, value: T) -> Result<(), TrySendError<T>> {
+        // Relaxed: the stamp, not the tail, publishes slot contents (module docs).
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.laps.mark != 0 {
+                return Err(TrySendError::Closed(value));
+            }
+            // SAFETY: `index` masks below `mark`, and every index below `mark` that a position can hold
+            // is below the capacity (positions only ever take indices 0..capacity).
+            let slot = unsafe { self.slots.get_unchecked(self.laps.index(tail)) };
+            // Acquire: pairs with the consumer's Release store that freed this slot.
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            match self.laps.classify(tail, stamp) {
+                Stamp::Free => {
+                    let next = self.laps.next(tail);
+                    // Relaxed: only atomicity matters; it fails if the lane was closed meanwhile.
+                    match self.tail.compare_exchange_weak(
+                        tail,
+                        next,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => {
+                            // SAFETY: the successful compare-and-swap made this thread the only owner of
+                            // the position; the stamp said free, and its Acquire load ordered the
+                            // consumer's last read of the slot before this write.
+                            unsafe { slot.value.with_mut(|v| (*v).write(value)) };
+                            // Release: publishes the write to the consumer's Acquire load of the stamp.
+                            slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
+                            return Ok(());
+                        }
+                        Err(current) => tail = current,
+                    }
+                }
+                Stamp::Occupied => return Err(TrySendError::Full(value)),
+                Stamp::Stale => tail = self.tail.load(Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Pops the oldest item; `Empty` when the next one is not published yet, `Closed` once closed and
+    /// drained. Wait-free.
+    ///
+    /// # Safety
+    ///
+    /// No other thread pops concurrently: the ring has one consumer.
+    #[inline]
+    pub(crate) unsafe fn try_pop(&self) -> Result<T, TryRecvError> {
+        // Relaxed: the consumer is the only writer of `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        // SAFETY: `head` never carries the mark, and its index is below the capacity.
+        let slot = unsafe { self.slots.get_unchecked(self.laps.index(head)) };
+        // Acquire: pairs with the producer's Release store of `head + 1` after its write.
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        if stamp == head.wrapping_add(1) {
+            // SAFETY: the stamp says written for this lap, and its Acquire load ordered the write before
+            // this read. We are the only consumer and free the slot right after: read exactly once.
+            let value = unsafe { slot.value.with(|v| (*v).assume_init_read()) };
+            // Release: frees the slot; pairs with the next producer's Acquire load of the stamp.
+            slot.stamp
+                .store(head.wrapping_add(self.laps.one_lap), Ordering::Release);
+            self.head.store(self.laps.next(head), Ordering::Relaxed);
+            return Ok(value);
+        }
+        // Acquire: pairs with the Release `fetch_or` of `close`.
+        let tail = self.tail.load(Ordering::Acquire);
+        if tail == head | self.laps.mark {
+            Err(TryRecvError::Closed)
+        } else {
+            // Either nothing was claimed, or the claimant is still writing: do not wait for it.
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Closes the ring to further pushes. Returns `true` if this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        // Release: pairs with the consumer's Acquire load of `tail` (module docs).
+        self.tail.fetch_or(self.laps.mark, Ordering::Release) & self.laps.mark == 0
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load(Ordering::Acquire) & self.laps.mark != 0
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.laps.capacity()
+    }
+
+    /// Items claimed and not yet read (a claimed slot counts before its write lands). A snapshot.
+    pub(crate) fn len(&self) -> usize {
+        // Acquire on both, for a snapshot only; retried until `tail` did not move across the head load,
+        // as in crossbeam's `len`, so that the pair is consistent.
+        loop {
+            let tail = self.tail.load(Ordering::Acquire) & !self.laps.mark;
+            let head = self.head.load(Ordering::Acquire);
+            if self.tail.load(Ordering::Acquire) & !self.laps.mark == tail {
+                return self.laps.distance(head, tail);
+            }
+        }
+    }
+}
+
+impl<T> Drop for MpscRing<T> {
+    fn drop(&mut self) {
+        // `&mut self`: every handle is gone and every producer finished its write.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = &self.slots[self.laps.index(head)];
+            if slot.stamp.load(Ordering::Relaxed) != head.wrapping_add(1) {
+                break;
+            }
+            // SAFETY: the stamp says written and unread; each such slot is dropped once here.
+            unsafe { slot.value.with_mut(|v| (*v).assume_init_drop()) };
+            head = self.laps.next(head);
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for MpscRing<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MpscRing")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,220 @@
+//! The single-producer data ring: wait-free push and pop, each side caching the other side's index.
+//!
+//! All the unsafe code of this ring is in this file.
+//!
+//! # Memory ordering
+//!
+//! * The producer writes a slot, then publishes it with a `Release` store of `tail`; the consumer's
+//!   `Acquire` load of `tail` makes the write visible before it reads the slot.
+//! * The consumer reads a slot, then frees it with a `Release` store of `head`; the producer's `Acquire`
+//!   load of `head` orders that read before the producer overwrites the slot.
+//! * Each side keeps its last view of the other side's index and reloads it only when the ring looks full
+//!   (producer) or empty (consumer), so in steady streaming neither side touches the other's cache line.
+//! * `closed` is stored with `Release` by whoever closes. When the producer closes, its last `tail` store
+//!   precedes that store; the consumer loads `closed` with `Acquire` *before* it reloads `tail`, so when it
+//!   sees the lane closed, the `tail` it then loads includes every item sent before the close, and
+//!   "closed and empty" really means drained. The producer reads `closed` with `Relaxed`: it only decides
+//!   whether to refuse the value, and a send racing a close is correct either way (see `try_push`).
+
+use core::cell::Cell;
+use core::mem::MaybeUninit;
+
+use crate::cache_padded::CachePadded;
+use crate::config::{ConfigError, Lane};
+use crate::error::{TryRecvError, TrySendError};
+use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::positions::SlotIndex;
+
+/// The producer's line: its index and the lane's closed flag, which every push reads.
+#[derive(Debug)]
+struct TailLine {
+    tail: AtomicUsize,
+    closed: AtomicUsize,
+}
+
+/// A bounded single-producer single-consumer ring of `T`.
+pub struct SpscRing<T> {
+    /// Next slot to read. Written only by the consumer.
+    head: CachePadded<AtomicUsize>,
+    /// Next slot to write (written only by the producer) and the closed flag.
+    line: CachePadded<TailLine>,
+    index: SlotIndex,
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+}
+
+/// The producer's private view: its last load of `head`.
+#[derive(Debug)]
+pub struct SpscProducer {
+    cached_head: Cell<usize>,
+}
+
+/// The consumer's private view: its last load of `tail`.
+#[derive(Debug)]
+pub struct SpscConsumer {
+    cached_tail: usize,
+}
+
+// SAFETY: the ring moves `T` values between threads (so `T: Send` is required) and never hands out a
+// shared reference to a stored `T`; every slot is accessed by one side at a time under the head/tail
+// protocol described in the module docs.
+unsafe impl<T: Send> Send for SpscRing<T> {}
+// SAFETY: as above; `&SpscRing` only allows the push/pop protocol, whose callers are unique per side.
+unsafe impl<T: Send> Sync for SpscRing<T> {}
+
+impl<T> SpscRing<T> {
+    /// Builds a ring of exactly `capacity` items (already validated) with its one producer and consumer.
+    pub(crate) fn new(capacity: usize) -> Result<(Self, SpscProducer, SpscConsumer), ConfigError> {
+        let index = SlotIndex::new(capacity);
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(index.slots())
+            .map_err(|_| ConfigError::out_of_memory(Lane::Data, capacity))?;
+        slots.extend((0..index.slots()).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
+        let ring = Self {
+            head: CachePadded(AtomicUsize::new(0)),
+            line: CachePadded(TailLine {
+                tail: AtomicUsize::new(0),
+                closed: AtomicUsize::new(0),
+            }),
+            index,
+            slots: slots.into_boxed_slice(),
+        };
+        Ok((
+            ring,
+            SpscProducer {
+                cached_head: Cell::new(0),
+            },
+            SpscConsumer { cached_tail: 0 },
+        ))
+    }
+
+    /// Pushes `value`, or hands it back when the ring is full or closed. Wait-free.
+    ///
+    /// A push racing `close` either is refused with `Closed`, or lands in the ring, where the consumer
+    /// still finds it with `try_pop` (and the receiver's `drain`), or it is dropped with the ring.
+    ///
+    /// # Safety
+    ///
+    /// * `producer` is the `SpscProducer` returned with this ring by [`SpscRing::new`];
+    /// * no other thread pushes concurrently (there is one producer, used from one thread at a time).
+    #[inline]
+    pub(crate) unsafe fn try_push(
+        &self,
+        producer: &SpscProducer,
+        value: T,
+    ) -> Result<(), TrySendError<T>> {
+        // Relaxed: a flag to refuse early; see the module docs for why no ordering is needed here.
+        if self.line.closed.load(Ordering::Relaxed) != 0 {
+            return Err(TrySendError::Closed(value));
+        }
+        // Relaxed: the producer is the only writer of `tail`, so it reads its own last store.
+        let tail = self.line.tail.load(Ordering::Relaxed);
+        let next = self.index.next(tail);
+        if next == producer.cached_head.get() {
+            // Acquire: pairs with the consumer's Release store of `head`, which follows its read of the
+            // slot we are about to overwrite.
+            let head = self.head.load(Ordering::Acquire);
+            producer.cached_head.set(head);
+            if next == head {
+                return Err(TrySendError::Full(value));
+            }
+        }
+        // SAFETY: `tail < slots.len()` (SlotIndex keeps every index in range). The slot at `tail` is free:
+        // `next(tail) != head`, so the consumer does not own it, and the Acquire load above (or an earlier
+        // one that found it free) ordered the consumer's last read of it before this write. We are the only
+        // producer (caller's contract).
+        unsafe {
+            self.slots
+                .get_unchecked(tail)
+                .with_mut(|slot| (*slot).write(value));
+        }
+        // Release: publishes the slot write to the consumer's Acquire load of `tail`.
+        self.line.tail.store(next, Ordering::Release);
+        Ok(())
+    }
+
+    /// Pops the oldest item; `Empty` when none is published yet, `Closed` once closed and drained.
+    /// Wait-free.
+    ///
+    /// # Safety
+    ///
+    /// * `consumer` is the `SpscConsumer` returned with this ring by [`SpscRing::new`];
+    /// * no other thread pops concurrently.
+    #[inline]
+    pub(crate) unsafe fn try_pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
+        // Relaxed: the consumer is the only writer of `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        if head == consumer.cached_tail {
+            // Acquire, and before the tail: pairs with the Release store in `close`, so a close seen here
+            // comes with every tail store that preceded it (module docs).
+            let closed = self.line.closed.load(Ordering::Acquire) != 0;
+            // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
+            let tail = self.line.tail.load(Ordering::Acquire);
+            consumer.cached_tail = tail;
+            if head == tail {
+                return Err(if closed {
+                    TryRecvError::Closed
+                } else {
+                    TryRecvError::Empty
+                });
+            }
+        }
+        // SAFETY: `head < slots.len()`. The slot at `head` was written and published: `head != tail`, and the
+        // Acquire load of `tail` that showed it ordered the producer's write before this read. We are the
+        // only consumer, and the slot is read exactly once: `head` moves past it below.
+        let value = unsafe {
+            self.slots
+                .get_unchecked(head)
+                .with(|slot| (*slot).assume_init_read())
+        };
+        // Release: frees the slot; pairs with the producer's Acquire load of `head`.
+        self.head.store(self.index.next(head), Ordering::Release);
+        Ok(value)
+    }
+
+    /// Closes the ring to further pushes. Returns `true` if this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        // Release: pairs with the consumer's Acquire load of `closed` (module docs).
+        self.line.closed.swap(1, Ordering::Release) == 0
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.line.closed.load(Ordering::Acquire) != 0
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.index.capacity()
+    }
+
+    /// Items in the ring; a snapshot that may be stale by the time it is read.
+    pub(crate) fn len(&self) -> usize {
+        // Acquire on both, for a snapshot only: with a push or pop in flight between the two loads the
+        // answer may be stale, and it is clamped to the capacity.
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.line.tail.load(Ordering::Acquire);
+        self.index.distance(head, tail).min(self.capacity())
+    }
+}
+
+impl<T> Drop for SpscRing<T> {
+    fn drop(&mut self) {
+        // `&mut self`: every handle is gone, so both indices are final.
+        let mut head = self.head.load(Ordering::Relaxed);
+        let tail = self.line.tail.load(Ordering::Relaxed);
+        while head != tail {
+            // SAFETY: slots in [head, tail) were written and never read; each is dropped once here.
+            unsafe { self.slots[head].with_mut(|slot| (*slot).assume_init_drop()) };
+            head = self.index.next(head);
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for SpscRing<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SpscRing")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
