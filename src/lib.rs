@@ -16,3 +16,8 @@
 
 pub use ctrlchan_sync as sync;
 pub use ctrlchan_sync::{Config, mpsc, spsc};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
