@@ -14,14 +14,24 @@
 //! Nobody ever waits for another thread here. A producer that finds the previous lap's writer still
 //! mid-write reports `Full`; a consumer that finds the next slot claimed but not yet written reports
 //! `Empty` (the value is popped on a later call). A stale `tail` is the only reason to loop, and every
-//! such retry means another producer made progress: the push is lock-free, the pop wait-free.
+//! such retry means another producer made progress (see "Producer progress" below): the push is
+//! lock-free, the pop wait-free.
 //!
 //! # Memory ordering
 //!
 //! * Producer: `Acquire` load of the stamp pairs with the consumer's `Release` store that freed the slot,
-//!   so the consumer's read of the old value happens before our write. The claiming compare-and-swap is
-//!   `Relaxed`: it needs only atomicity on `tail`; the slot's contents are published by the stamp.
-//!   `Release` store of `position + 1` publishes the write.
+//!   so the consumer's read of the old value happens before our write. `Release` store of
+//!   `position + 1` publishes the write.
+//! * Producer progress: the claiming compare-and-swap is `Release` and every producer load of `tail` is
+//!   `Acquire`. The slot's contents do not need this (the stamp publishes them); lock-freedom does. A
+//!   producer that loads tail `T` then happens-after every claim below `T` (each one `Release`, and a
+//!   release sequence through the later ones), among them the claim of `T`'s slot one lap earlier, whose
+//!   claimant had seen that slot's stamp free. So the stamp it loads next is at least that one, and
+//!   `Stale` can only mean a stamp *newer* than `T`: another producer claimed `T`, and the tail moved on.
+//!   With a `Relaxed` claim and load, a current `tail` may come with an arbitrarily old stamp, which
+//!   classifies as `Stale` again and again while no other thread does anything (the loom model
+//!   `mpsc_data_capacity_1_two_producers` looped there until loom's branch limit). On x86 both orderings
+//!   compile to the same instructions as `Relaxed`.
 //! * Consumer: `Acquire` load of the stamp pairs with that `Release` store; `Release` store of the freed
 //!   stamp pairs with the next producer's `Acquire` load.
 //! * Close: `fetch_or(mark)` with `Release`; the consumer's `Acquire` load of `tail` in its empty path
@@ -83,26 +93,31 @@ impl<T> MpscRing<T> {
     /// Pushes `value`, or hands it back when the ring is full or closed. Lock-free, never waits.
     #[inline]
     pub(crate) fn try_push(&self, value: T) -> Result<(), TrySendError<T>> {
-        // Relaxed: the stamp, not the tail, publishes slot contents (module docs).
-        let mut tail = self.tail.load(Ordering::Relaxed);
+        // Acquire: pairs with the Release claims of `tail`, so the stamp loaded below is at least as new
+        // as the one the claimant of this position one lap earlier saw free (module docs: progress).
+        let mut tail = self.tail.load(Ordering::Acquire);
+        let laps = &self.laps;
         loop {
-            if tail & self.laps.mark != 0 {
+            if tail & laps.mark != 0 {
                 return Err(TrySendError::Closed(value));
             }
+            let index = laps.index(tail);
             // SAFETY: `index` masks below `mark`, and every index below `mark` that a position can hold
             // is below the capacity (positions only ever take indices 0..capacity).
-            let slot = unsafe { self.slots.get_unchecked(self.laps.index(tail)) };
+            let slot = unsafe { self.slots.get_unchecked(index) };
             // Acquire: pairs with the consumer's Release store that freed this slot.
             let stamp = slot.stamp.load(Ordering::Acquire);
-            match self.laps.classify(tail, stamp) {
+            match laps.classify(tail, stamp) {
                 Stamp::Free => {
-                    let next = self.laps.next(tail);
-                    // Relaxed: only atomicity matters; it fails if the lane was closed meanwhile.
+                    let next = laps.next_at(tail, index);
+                    // Release on success: publishes our Acquire view of the stamp to the next claimant
+                    // (module docs: progress). Acquire on failure: `current` is used as a fresh tail.
+                    // It fails if the lane was closed meanwhile.
                     match self.tail.compare_exchange_weak(
                         tail,
                         next,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
+                        Ordering::Release,
+                        Ordering::Acquire,
                     ) {
                         Ok(_) => {
                             // SAFETY: the successful compare-and-swap made this thread the only owner of
@@ -117,7 +132,8 @@ impl<T> MpscRing<T> {
                     }
                 }
                 Stamp::Occupied => return Err(TrySendError::Full(value)),
-                Stamp::Stale => tail = self.tail.load(Ordering::Relaxed),
+                // Acquire: as the first load of `tail`.
+                Stamp::Stale => tail = self.tail.load(Ordering::Acquire),
             }
         }
     }
@@ -132,8 +148,10 @@ impl<T> MpscRing<T> {
     pub(crate) unsafe fn try_pop(&self) -> Result<T, TryRecvError> {
         // Relaxed: the consumer is the only writer of `head`.
         let head = self.head.load(Ordering::Relaxed);
+        let laps = &self.laps;
+        let index = laps.index(head);
         // SAFETY: `head` never carries the mark, and its index is below the capacity.
-        let slot = unsafe { self.slots.get_unchecked(self.laps.index(head)) };
+        let slot = unsafe { self.slots.get_unchecked(index) };
         // Acquire: pairs with the producer's Release store of `head + 1` after its write.
         let stamp = slot.stamp.load(Ordering::Acquire);
         if stamp == head.wrapping_add(1) {
@@ -142,13 +160,14 @@ impl<T> MpscRing<T> {
             let value = unsafe { slot.value.with(|v| (*v).assume_init_read()) };
             // Release: frees the slot; pairs with the next producer's Acquire load of the stamp.
             slot.stamp
-                .store(head.wrapping_add(self.laps.one_lap), Ordering::Release);
-            self.head.store(self.laps.next(head), Ordering::Relaxed);
+                .store(head.wrapping_add(laps.one_lap), Ordering::Release);
+            self.head
+                .store(laps.next_at(head, index), Ordering::Relaxed);
             return Ok(value);
         }
         // Acquire: pairs with the Release `fetch_or` of `close`.
         let tail = self.tail.load(Ordering::Acquire);
-        if tail == head | self.laps.mark {
+        if tail == head | laps.mark {
             Err(TryRecvError::Closed)
         } else {
             // Either nothing was claimed, or the claimant is still writing: do not wait for it.

@@ -30,7 +30,7 @@ impl SlotIndex {
 
     /// The index after `i`, wrapping to 0 at the end of the array (a compare and a conditional move).
     #[inline(always)]
-    pub(crate) fn next(self, i: usize) -> usize {
+    pub(crate) fn next(&self, i: usize) -> usize {
         let n = i + 1;
         if n == self.slots { 0 } else { n }
     }
@@ -60,6 +60,12 @@ pub(crate) struct Laps {
     pub(crate) mark: usize,
     /// The distance between the same index in two consecutive laps.
     pub(crate) one_lap: usize,
+    /// `mark - 1`: the index bits. Kept, not recomputed, so the hot paths do one `and`.
+    index_mask: usize,
+    /// `capacity - 1`: the index after which a lap ends.
+    last_index: usize,
+    /// What takes the last index of a lap to index 0 of the next: `one_lap - (capacity - 1)`.
+    wrap_step: usize,
 }
 
 /// What a producer learns from the stamp of the slot at its tail position.
@@ -77,10 +83,14 @@ impl Laps {
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity >= 1);
         let mark = (capacity + 1).next_power_of_two();
+        let one_lap = mark * 2;
         Self {
             capacity,
             mark,
-            one_lap: mark * 2,
+            one_lap,
+            index_mask: mark - 1,
+            last_index: capacity - 1,
+            wrap_step: one_lap - (capacity - 1),
         }
     }
 
@@ -90,23 +100,33 @@ impl Laps {
 
     /// The slot index of a position (the closed mark must already be stripped).
     #[inline(always)]
-    pub(crate) fn index(self, position: usize) -> usize {
-        position & (self.mark - 1)
+    pub(crate) fn index(&self, position: usize) -> usize {
+        position & self.index_mask
     }
 
     /// The position after `position`: the next index, or index 0 of the next lap.
     #[inline(always)]
-    pub(crate) fn next(self, position: usize) -> usize {
-        if self.index(position) + 1 < self.capacity {
-            position + 1
+    pub(crate) fn next(&self, position: usize) -> usize {
+        self.next_at(position, self.index(position))
+    }
+
+    /// [`next`](Laps::next) for a caller that already holds `index == self.index(position)`.
+    #[inline(always)]
+    pub(crate) fn next_at(&self, position: usize, index: usize) -> usize {
+        debug_assert_eq!(index, self.index(position));
+        // At the last index, `position - last_index` is index 0 of this lap; one lap more is the next.
+        // Written as one add of a chosen step, which compiles to a compare, a conditional move and an add.
+        let step = if index == self.last_index {
+            self.wrap_step
         } else {
-            (position & !(self.one_lap - 1)).wrapping_add(self.one_lap)
-        }
+            1
+        };
+        position.wrapping_add(step)
     }
 
     /// Reads a slot's stamp as seen by a producer at `tail` (no closed mark).
     #[inline(always)]
-    pub(crate) fn classify(self, tail: usize, stamp: usize) -> Stamp {
+    pub(crate) fn classify(&self, tail: usize, stamp: usize) -> Stamp {
         // Modular distance from the stamp up to the tail: 0 when the slot is free for this lap; a lap
         // minus one when the previous lap's item is written and unread; a full lap when the previous
         // lap's writer has claimed the slot but not finished (still occupied: do not wait for it).
