@@ -34,7 +34,8 @@ impl<T, F: Flavor> DataLane<T, F> {
     pub(crate) fn remove_sender(&self) {
         // Relaxed: only the count's atomicity matters; the close itself publishes with Release.
         if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.ring.close();
+            // The last sender is dropping on its own thread, outside any push.
+            self.ring.close_by_producer();
         }
     }
 }

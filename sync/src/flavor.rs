@@ -64,8 +64,12 @@ pub trait DataRing<T>: Sized {
     /// `consumer` is the one made by `build` for this ring; nobody else pops.
     unsafe fn pop(&self, consumer: &mut Self::Consumer) -> Result<T, TryRecvError>;
 
-    /// Closes to pushes; `true` if this call closed it.
+    /// Closes to pushes, from any thread; `true` if this call closed it.
     fn close(&self) -> bool;
+    /// Closes to pushes from a producer's own thread, outside any push; `true` if this call closed it.
+    fn close_by_producer(&self) -> bool {
+        self.close()
+    }
     /// `true` once closed.
     fn is_closed(&self) -> bool;
     /// The exact capacity.
@@ -96,6 +100,10 @@ impl<T> DataRing<T> for SpscRing<T> {
 
     fn close(&self) -> bool {
         SpscRing::close(self)
+    }
+
+    fn close_by_producer(&self) -> bool {
+        SpscRing::close_by_producer(self)
     }
 
     fn is_closed(&self) -> bool {

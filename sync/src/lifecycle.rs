@@ -64,7 +64,6 @@ pub enum Lifecycle {
 
 /// What became of a lifecycle request that the slot accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[must_use]
 pub enum OrderStatus {
     /// A new order is pending.
     Accepted,

@@ -101,7 +101,8 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     /// Closes the data lane for every sender: the receiver gets what is buffered, then "closed".
     /// Returns `true` if this call closed it. The control lane stays open.
     pub fn close(&self) -> bool {
-        self.data.ring.close()
+        // A sender is used by one thread at a time (the `spsc` one is `!Sync`) and is not inside a push here.
+        self.data.ring.close_by_producer()
     }
 
     /// `true` once the data lane is closed. A `false` may already be stale.

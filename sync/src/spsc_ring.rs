@@ -12,25 +12,45 @@
 //!   (producer) or empty (consumer), so in steady streaming neither side touches the other's cache line.
 //! * `closed` is stored with `Release` by whoever closes. When the producer closes, its last `tail` store
 //!   precedes that store; the consumer loads `closed` with `Acquire` *before* it reloads `tail`, so when it
-//!   sees the lane closed, the `tail` it then loads includes every item sent before the close, and
-//!   "closed and empty" really means drained. The producer reads `closed` with `Relaxed`: it only decides
-//!   whether to refuse the value, and a send racing a close is correct either way (see `try_push`).
+//!   sees the lane closed, the `tail` it then loads includes every item sent before the close.
+//!
+//! # A push racing the receiver's close
+//!
+//! A push checks `closed` and later publishes `tail`; a receiver that closes in between and then finds the
+//! ring empty would report `Closed`, and the value would land after it. To rule that out without a
+//! read-modify-write on the push, the producer *announces* the push before it checks: it stores `tail` with
+//! the `BUSY` bit set, then (after a barrier) loads `closed`; the publishing store of the next `tail` clears
+//! the bit again, and so does a push that finds the lane closed (it hands the value back). The receiver's
+//! `close` stores `closed`, then executes the heavy side of an asymmetric barrier (`barrier.rs`). This is
+//! Dekker's handshake: either the push sees `closed` and refuses, or the consumer, when it next loads
+//! `tail`, sees `BUSY` and reports `Empty` rather than `Closed` until the push is published. The light side
+//! on the push is a compiler fence where `membarrier` is available and a `SeqCst` fence elsewhere.
+//!
+//! Once the consumer has seen the lane closed, empty and not announced, no push can land any more: a push
+//! that announces later is ordered after the close by the same handshake and sees `closed`. So `Closed`,
+//! once reported, stays the answer, even while such a push shows `BUSY` on its way to withdrawing.
 
 use core::cell::Cell;
 use core::mem::MaybeUninit;
 
+use crate::barrier::Barriers;
 use crate::cache_padded::CachePadded;
 use crate::config::{ConfigError, Lane};
 use crate::error::{TryRecvError, TrySendError};
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 use crate::positions::SlotIndex;
 
-/// The producer's line: its index and the lane's closed flag, which every push reads.
+/// The producer's line: its index (with the `BUSY` bit) and the lane's closed flag, which every push reads.
 #[derive(Debug)]
 struct TailLine {
     tail: AtomicUsize,
     closed: AtomicUsize,
+    barriers: Barriers,
 }
+
+/// Set in `tail` while a push is between its check of `closed` and its publication (module docs).
+/// Indices stay below `Config::MAX_CAPACITY + 1`, far below this bit.
+const BUSY: usize = 1 << (usize::BITS - 1);
 
 /// A bounded single-producer single-consumer ring of `T`.
 pub struct SpscRing<T> {
@@ -48,10 +68,13 @@ pub struct SpscProducer {
     cached_head: Cell<usize>,
 }
 
-/// The consumer's private view: its last load of `tail`.
+/// The consumer's private view: its last load of `tail`, and whether it already reported `Closed`.
 #[derive(Debug)]
 pub struct SpscConsumer {
     cached_tail: usize,
+    /// Once `Closed` was reported, no push can land any more (module docs), so a later `BUSY` is a push
+    /// about to withdraw and `Closed` stays the answer.
+    closed_reported: bool,
 }
 
 // SAFETY: the ring moves `T` values between threads (so `T: Send` is required) and never hands out a
@@ -75,6 +98,7 @@ impl<T> SpscRing<T> {
             line: CachePadded(TailLine {
                 tail: AtomicUsize::new(0),
                 closed: AtomicUsize::new(0),
+                barriers: Barriers::probe(),
             }),
             index,
             slots: slots.into_boxed_slice(),
@@ -84,14 +108,17 @@ impl<T> SpscRing<T> {
             SpscProducer {
                 cached_head: Cell::new(0),
             },
-            SpscConsumer { cached_tail: 0 },
+            SpscConsumer {
+                cached_tail: 0,
+                closed_reported: false,
+            },
         ))
     }
 
     /// Pushes `value`, or hands it back when the ring is full or closed. Wait-free.
     ///
-    /// A push racing `close` either is refused with `Closed`, or lands in the ring, where the consumer
-    /// still finds it with `try_pop` (and the receiver's `drain`), or it is dropped with the ring.
+    /// A push racing the receiver's `close` either is refused with `Closed`, or lands in the ring, and the
+    /// consumer does not report `Closed` before it has taken it (module docs).
     ///
     /// # Safety
     ///
@@ -103,12 +130,9 @@ impl<T> SpscRing<T> {
         producer: &SpscProducer,
         value: T,
     ) -> Result<(), TrySendError<T>> {
-        // Relaxed: a flag to refuse early; see the module docs for why no ordering is needed here.
-        if self.line.closed.load(Ordering::Relaxed) != 0 {
-            return Err(TrySendError::Closed(value));
-        }
-        // Relaxed: the producer is the only writer of `tail`, so it reads its own last store.
-        let tail = self.line.tail.load(Ordering::Relaxed);
+        let line = &*self.line;
+        // Relaxed: the producer is the only writer of `tail` (and it never returns with `BUSY` set).
+        let tail = line.tail.load(Ordering::Relaxed);
         let next = self.index.next(tail);
         if next == producer.cached_head.get() {
             // Acquire: pairs with the consumer's Release store of `head`, which follows its read of the
@@ -116,8 +140,23 @@ impl<T> SpscRing<T> {
             let head = self.head.load(Ordering::Acquire);
             producer.cached_head.set(head);
             if next == head {
-                return Err(TrySendError::Full(value));
+                // A full lane that is also closed must say so, or a waiting sender would wait forever.
+                return Err(if self.is_closed() {
+                    TrySendError::Closed(value)
+                } else {
+                    TrySendError::Full(value)
+                });
             }
+        }
+        // Announce the push, then check `closed`: the store-barrier-load half of the handshake with
+        // `close` (module docs). Relaxed: the barrier orders it before the load below.
+        line.tail.store(tail | BUSY, Ordering::Relaxed);
+        line.barriers.light();
+        // Relaxed: the handshake, not this load's ordering, decides which side sees the other.
+        if line.closed.load(Ordering::Relaxed) != 0 {
+            // Withdraw the announcement. Release: a consumer that sees `BUSY` gone sees a settled `tail`.
+            line.tail.store(tail, Ordering::Release);
+            return Err(TrySendError::Closed(value));
         }
         // SAFETY: `tail < slots.len()` (SlotIndex keeps every index in range). The slot at `tail` is free:
         // `next(tail) != head`, so the consumer does not own it, and the Acquire load above (or an earlier
@@ -128,8 +167,8 @@ impl<T> SpscRing<T> {
                 .get_unchecked(tail)
                 .with_mut(|slot| (*slot).write(value));
         }
-        // Release: publishes the slot write to the consumer's Acquire load of `tail`.
-        self.line.tail.store(next, Ordering::Release);
+        // Release: publishes the slot write to the consumer's Acquire load of `tail`; clears `BUSY`.
+        line.tail.store(next, Ordering::Release);
         Ok(())
     }
 
@@ -150,13 +189,16 @@ impl<T> SpscRing<T> {
             let closed = self.line.closed.load(Ordering::Acquire) != 0;
             // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
             let tail = self.line.tail.load(Ordering::Acquire);
-            consumer.cached_tail = tail;
-            if head == tail {
-                return Err(if closed {
-                    TryRecvError::Closed
-                } else {
-                    TryRecvError::Empty
-                });
+            consumer.cached_tail = tail & !BUSY;
+            if head == tail & !BUSY {
+                // A push still announced may yet land: not `Closed` until it is settled. After `Closed`
+                // was reported once, an announced push can only be one that will withdraw.
+                let settled = tail & BUSY == 0 || consumer.closed_reported;
+                if closed && settled {
+                    consumer.closed_reported = true;
+                    return Err(TryRecvError::Closed);
+                }
+                return Err(TryRecvError::Empty);
             }
         }
         // SAFETY: `head < slots.len()`. The slot at `head` was written and published: `head != tail`, and the
@@ -172,10 +214,25 @@ impl<T> SpscRing<T> {
         Ok(value)
     }
 
-    /// Closes the ring to further pushes. Returns `true` if this call closed it.
-    pub(crate) fn close(&self) -> bool {
+    /// Closes the ring to further pushes, from the producer's side. Returns `true` if this call closed it.
+    ///
+    /// The producer is not inside a push while it closes, so no handshake is needed.
+    pub(crate) fn close_by_producer(&self) -> bool {
         // Release: pairs with the consumer's Acquire load of `closed` (module docs).
         self.line.closed.swap(1, Ordering::Release) == 0
+    }
+
+    /// Closes the ring to further pushes, from the receiver's side (or any thread but the producer).
+    /// Returns `true` if this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        // Release: as in `close_by_producer`.
+        let closed_now = self.line.closed.swap(1, Ordering::Release) == 0;
+        if closed_now {
+            // The store-barrier-load half of the handshake: every later load of `tail` by this thread
+            // sees a racing push's `BUSY`, or that push sees `closed` (module docs).
+            self.line.barriers.heavy();
+        }
+        closed_now
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -191,7 +248,7 @@ impl<T> SpscRing<T> {
         // Acquire on both, for a snapshot only: with a push or pop in flight between the two loads the
         // answer may be stale, and it is clamped to the capacity.
         let head = self.head.load(Ordering::Acquire);
-        let tail = self.line.tail.load(Ordering::Acquire);
+        let tail = self.line.tail.load(Ordering::Acquire) & !BUSY;
         self.index.distance(head, tail).min(self.capacity())
     }
 }
@@ -200,7 +257,7 @@ impl<T> Drop for SpscRing<T> {
     fn drop(&mut self) {
         // `&mut self`: every handle is gone, so both indices are final.
         let mut head = self.head.load(Ordering::Relaxed);
-        let tail = self.line.tail.load(Ordering::Relaxed);
+        let tail = self.line.tail.load(Ordering::Relaxed) & !BUSY;
         while head != tail {
             // SAFETY: slots in [head, tail) were written and never read; each is dropped once here.
             unsafe { self.slots[head].with_mut(|slot| (*slot).assume_init_drop()) };
