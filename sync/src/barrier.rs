@@ -13,7 +13,7 @@
 //! or the loom models), [`Barriers::probe`] reports it and both sides use a `SeqCst` fence: correct,
 //! only slower on the push. Loom models `SeqCst` fences exactly, so the models check the protocol itself.
 
-use crate::loom::{Ordering, fence};
+use crate::loom::{Ordering, compiler_fence, fence};
 
 /// Which barriers a ring uses, fixed when the ring is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Barriers {
     #[inline(always)]
     pub(crate) fn light(self) {
         match self {
-            Self::Asymmetric => core::sync::atomic::compiler_fence(Ordering::SeqCst),
+            Self::Asymmetric => compiler_fence(Ordering::SeqCst),
             Self::Symmetric => fence(Ordering::SeqCst),
         }
     }

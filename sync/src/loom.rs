@@ -21,6 +21,10 @@ pub(crate) use std::sync::{
 #[cfg(not(ctrlchan_loom))]
 pub(crate) use self::cell::UnsafeCell;
 
+/// Loom has no compiler fence (it constrains only the hardware model), and under loom the rings never
+/// choose the barrier that uses it (`barrier.rs`), so both builds take core's.
+pub(crate) use core::sync::atomic::compiler_fence;
+
 #[cfg(not(ctrlchan_loom))]
 mod cell {
     /// `std::cell::UnsafeCell` with loom's closure-based access API.
