@@ -21,7 +21,7 @@
 //! |------|----------|
 //! | `tests/spsc_ring.rs` | single-producer ring at capacity 1 and 2, across wrap-around: FIFO, exactly once |
 //! | `tests/mpsc_ring.rs` | multi-producer data ring and the control lane at capacity 1 and 2: per-producer FIFO |
-//! | `tests/close.rs` | send vs `close`, and the last sender's drop vs the consumer, for both flavors |
+//! | `tests/close.rs` | send vs `close` (then `drain`, or a consumer: `Closed` is final); last sender's drop vs consumer |
 //! | `tests/control_full.rs` | two control senders racing on a full control lane while the consumer pops |
 //! | `tests/lifecycle.rs` | lifecycle orders vs close, the consumer and the receiver's drop; escalation and force |
 //! | `tests/signals.rs` | raises from two threads vs `take_signals`: coalescing and publication |

@@ -3,14 +3,18 @@
 //! * Send vs `Receiver::close`: a value (data and control) sent while the receiver closes is either
 //!   accepted, and then received or handed back by `drain` exactly once, or refused with
 //!   `Closed(value)`; never both, never neither.
+//! * Send vs `Receiver::close` and the consumer: `try_recv` reports `Closed` only once every accepted
+//!   value was received, and then keeps reporting it, while the send is still running and after it.
 //! * The last sender's drop vs the consumer: the consumer gets every value sent before the drop and
 //!   only then `TryRecvError::Closed`, never `Closed` while a value is still buffered.
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, Drained, Flavor, Receiver, Sender, TrySendError, mpsc, spsc};
+use ctrlchan_sync::{
+    Config, Drained, Flavor, Receiver, Sender, TryRecvError, TrySendError, mpsc, spsc,
+};
 use loom::thread;
-use loom_tests::{Lead, Model, recv_for_a_while, recv_rest, recv_until_closed};
+use loom_tests::{ATTEMPTS, Lead, Model, recv_for_a_while, recv_rest, recv_until_closed};
 
 const DATA: u32 = 7;
 const CONTROL: u32 = 8;
@@ -69,6 +73,75 @@ fn mpsc_send_vs_receiver_close() {
     Model::new("mpsc_send_vs_receiver_close").check(|lead| {
         let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
         send_vs_close(lead, tx, rx);
+    });
+}
+
+/// A thread sends two values (capacity 2: never `Full`) while the main thread closes the receiver and
+/// then calls `try_recv` until it has answered `Closed` twice, with a yield between (so the send may go
+/// on in between), or for at most `ATTEMPTS` yields. After the join, `try_recv` must answer `Closed`
+/// again without any `Empty`.
+///
+/// Checked: no value and no `Empty` after `Closed`; each value accepted by `try_send` is received exactly
+/// once, in order, before `Closed` was reported or (only if the loop ended without seeing it) after the
+/// join; each refused value is handed back in `Closed(value)` and never received.
+fn close_vs_send_and_consumer<F: Flavor>(
+    lead: Lead,
+    tx: Sender<u32, u32, F>,
+    mut rx: Receiver<u32, u32, F>,
+) {
+    let sender = thread::spawn(move || {
+        let first = tx.try_send(0);
+        let second = tx.try_send(1);
+        // Handed back so that the lane is closed by the receiver only, not by this drop.
+        (first, second, tx)
+    });
+    lead.go();
+    rx.close();
+    let mut received = Vec::new();
+    let mut closed_seen = false;
+    for _ in 0..ATTEMPTS {
+        match rx.try_recv() {
+            Ok(value) => {
+                assert!(!closed_seen, "{value} received after Closed");
+                received.push(value);
+            }
+            Err(TryRecvError::Empty) => assert!(!closed_seen, "Empty after Closed"),
+            Err(TryRecvError::Closed) if closed_seen => break,
+            Err(TryRecvError::Closed) => closed_seen = true,
+        }
+        thread::yield_now();
+    }
+    let (first, second, tx) = sender.join().unwrap();
+    // Every push has returned: Empty now would be a value lost or an announcement never withdrawn.
+    let rest = recv_rest(|| rx.try_recv());
+    if closed_seen {
+        assert_eq!(rest, [], "received after Closed");
+    }
+    received.extend(rest);
+
+    let mut expected = Vec::new();
+    expected.extend(expected_for(first, 0));
+    expected.extend(expected_for(second, 1));
+    assert_eq!(
+        received, expected,
+        "each accepted value received once, in order"
+    );
+    assert!(tx.try_send(2).unwrap_err().is_closed());
+}
+
+#[test]
+fn spsc_receiver_close_vs_send_and_consumer() {
+    Model::new("spsc_receiver_close_vs_send_and_consumer").check(|lead| {
+        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        close_vs_send_and_consumer(lead, tx, rx);
+    });
+}
+
+#[test]
+fn mpsc_receiver_close_vs_send_and_consumer() {
+    Model::new("mpsc_receiver_close_vs_send_and_consumer").check(|lead| {
+        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        close_vs_send_and_consumer(lead, tx, rx);
     });
 }
 

@@ -149,8 +149,11 @@ impl<T> SpscRing<T> {
             }
         }
         // Announce the push, then check `closed`: the store-barrier-load half of the handshake with
-        // `close` (module docs). Relaxed: the barrier orders it before the load below.
-        line.tail.store(tail | BUSY, Ordering::Relaxed);
+        // `close` (module docs); the barrier orders this store before the load below. Release, not
+        // Relaxed: a consumer may read this value and take `tail & !BUSY` as published, and a later
+        // Relaxed store would not carry the Release of the store that published those slots (only
+        // read-modify-writes continue a release sequence).
+        line.tail.store(tail | BUSY, Ordering::Release);
         line.barriers.light();
         // Relaxed: the handshake, not this load's ordering, decides which side sees the other.
         if line.closed.load(Ordering::Relaxed) != 0 {
