@@ -18,17 +18,25 @@
 //!
 //! A push checks `closed` and later publishes `tail`; a receiver that closes in between and then finds the
 //! ring empty would report `Closed`, and the value would land after it. To rule that out without a
-//! read-modify-write on the push, the producer *announces* the push before it checks: it stores `tail` with
-//! the `BUSY` bit set, then (after a barrier) loads `closed`; the publishing store of the next `tail` clears
-//! the bit again, and so does a push that finds the lane closed (it hands the value back). The receiver's
-//! `close` stores `closed`, then executes the heavy side of an asymmetric barrier (`barrier.rs`). This is
-//! Dekker's handshake: either the push sees `closed` and refuses, or the consumer, when it next loads
-//! `tail`, sees `BUSY` and reports `Empty` rather than `Closed` until the push is published. The light side
-//! on the push is a compiler fence where `membarrier` is available and a `SeqCst` fence elsewhere.
+//! read-modify-write on the push, the producer *announces* each push before it checks: it stores the
+//! position it is about to publish into `announced` (a word on a cache line of its own, which the consumer
+//! reads only after a close), then, after a barrier, loads `closed`. Publishing `tail` completes the push
+//! (`announced == tail` again); a push that finds the lane closed withdraws (`announced = tail`) and hands
+//! the value back. The receiver's `close` stores `closed`, then executes the heavy side of an asymmetric
+//! barrier (`barrier.rs`). This is Dekker's handshake: either the push sees `closed` and withdraws, or
+//! the consumer, when it next loads `announced`, sees it ahead of `tail` and answers `Empty` rather than
+//! `Closed` until the push has settled. The light side on the push is a compiler fence where `membarrier`
+//! is available and a `SeqCst` fence elsewhere. The push stores once more than a ring without the
+//! handshake, to a line nobody else reads while the lane is open.
 //!
-//! Once the consumer has seen the lane closed, empty and not announced, no push can land any more: a push
-//! that announces later is ordered after the close by the same handshake and sees `closed`. So `Closed`,
-//! once reported, stays the answer, even while such a push shows `BUSY` on its way to withdrawing.
+//! A consumer that misses an announcement reads the previous one, which equals the published `tail`; by
+//! the handshake, that push then sees `closed` and withdraws, so "`announced == tail`, empty, closed"
+//! is safe to report as `Closed`. Reading a newer `announced` than `tail` only makes the answer `Empty`
+//! for now.
+//!
+//! Once the consumer has reported `Closed`, no push can land any more: a push that announces later is
+//! ordered after the close by the same handshake and sees `closed`. So `Closed`, once reported, stays the
+//! answer, even while such a push is on its way to withdrawing.
 
 use core::cell::Cell;
 use core::mem::MaybeUninit;
@@ -40,24 +48,23 @@ use crate::error::{TryRecvError, TrySendError};
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 use crate::positions::SlotIndex;
 
-/// The producer's line: its index (with the `BUSY` bit) and the lane's closed flag, which every push reads.
-#[derive(Debug)]
-struct TailLine {
-    tail: AtomicUsize,
-    closed: AtomicUsize,
-    barriers: Barriers,
-}
-
-/// Set in `tail` while a push is between its check of `closed` and its publication (module docs).
-/// Indices stay below `Config::MAX_CAPACITY + 1`, far below this bit.
-const BUSY: usize = 1 << (usize::BITS - 1);
-
 /// A bounded single-producer single-consumer ring of `T`.
+///
+/// Four words, each on its own cache line, grouped by who writes them how often: `head` (the consumer, every
+/// pop), `tail` and `announced` (the producer, every push; `announced` is read by the consumer only after a
+/// close), and `closed` (written once, read by the producer on every push and by the consumer when the ring
+/// looks empty: a line that is only read while the lane is open stays in both caches).
 pub struct SpscRing<T> {
     /// Next slot to read. Written only by the consumer.
     head: CachePadded<AtomicUsize>,
-    /// Next slot to write (written only by the producer) and the closed flag.
-    line: CachePadded<TailLine>,
+    /// Non-zero once the lane is closed.
+    closed: CachePadded<AtomicUsize>,
+    /// Next slot to write. Written only by the producer.
+    tail: CachePadded<AtomicUsize>,
+    /// The position the producer is about to publish while it is inside a push, else equal to `tail`
+    /// (module docs). Written only by the producer; read by the consumer only once the lane is closed.
+    announced: CachePadded<AtomicUsize>,
+    barriers: Barriers,
     index: SlotIndex,
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
 }
@@ -65,15 +72,19 @@ pub struct SpscRing<T> {
 /// The producer's private view: its last load of `head`.
 #[derive(Debug)]
 pub struct SpscProducer {
+    /// The producer's own copy of `tail`, so a push does not load the shared line.
+    tail: Cell<usize>,
     cached_head: Cell<usize>,
 }
 
 /// The consumer's private view: its last load of `tail`, and whether it already reported `Closed`.
 #[derive(Debug)]
 pub struct SpscConsumer {
+    /// The consumer's own copy of `head`.
+    head: usize,
     cached_tail: usize,
-    /// Once `Closed` was reported, no push can land any more (module docs), so a later `BUSY` is a push
-    /// about to withdraw and `Closed` stays the answer.
+    /// Once `Closed` was reported, no push can land any more (module docs), so a later announcement is a
+    /// push about to withdraw and `Closed` stays the answer.
     closed_reported: bool,
 }
 
@@ -95,20 +106,21 @@ impl<T> SpscRing<T> {
         slots.extend((0..index.slots()).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
         let ring = Self {
             head: CachePadded(AtomicUsize::new(0)),
-            line: CachePadded(TailLine {
-                tail: AtomicUsize::new(0),
-                closed: AtomicUsize::new(0),
-                barriers: Barriers::probe(),
-            }),
+            tail: CachePadded(AtomicUsize::new(0)),
+            announced: CachePadded(AtomicUsize::new(0)),
+            closed: CachePadded(AtomicUsize::new(0)),
+            barriers: Barriers::probe(),
             index,
             slots: slots.into_boxed_slice(),
         };
         Ok((
             ring,
             SpscProducer {
+                tail: Cell::new(0),
                 cached_head: Cell::new(0),
             },
             SpscConsumer {
+                head: 0,
                 cached_tail: 0,
                 closed_reported: false,
             },
@@ -130,9 +142,7 @@ impl<T> SpscRing<T> {
         producer: &SpscProducer,
         value: T,
     ) -> Result<(), TrySendError<T>> {
-        let line = &*self.line;
-        // Relaxed: the producer is the only writer of `tail` (and it never returns with `BUSY` set).
-        let tail = line.tail.load(Ordering::Relaxed);
+        let tail = producer.tail.get();
         let next = self.index.next(tail);
         if next == producer.cached_head.get() {
             // Acquire: pairs with the consumer's Release store of `head`, which follows its read of the
@@ -149,16 +159,13 @@ impl<T> SpscRing<T> {
             }
         }
         // Announce the push, then check `closed`: the store-barrier-load half of the handshake with
-        // `close` (module docs); the barrier orders this store before the load below. Release, not
-        // Relaxed: a consumer may read this value and take `tail & !BUSY` as published, and a later
-        // Relaxed store would not carry the Release of the store that published those slots (only
-        // read-modify-writes continue a release sequence).
-        line.tail.store(tail | BUSY, Ordering::Release);
-        line.barriers.light();
+        // `close` (module docs). Relaxed: the barrier orders this store before the load below.
+        self.announced.store(next, Ordering::Relaxed);
+        self.barriers.light();
         // Relaxed: the handshake, not this load's ordering, decides which side sees the other.
-        if line.closed.load(Ordering::Relaxed) != 0 {
-            // Withdraw the announcement. Release: a consumer that sees `BUSY` gone sees a settled `tail`.
-            line.tail.store(tail, Ordering::Release);
+        if self.closed.load(Ordering::Relaxed) != 0 {
+            // Withdraw. Release: pairs with the consumer's Acquire load of `announced`.
+            self.announced.store(tail, Ordering::Release);
             return Err(TrySendError::Closed(value));
         }
         // SAFETY: `tail < slots.len()` (SlotIndex keeps every index in range). The slot at `tail` is free:
@@ -170,8 +177,10 @@ impl<T> SpscRing<T> {
                 .get_unchecked(tail)
                 .with_mut(|slot| (*slot).write(value));
         }
-        // Release: publishes the slot write to the consumer's Acquire load of `tail`; clears `BUSY`.
-        line.tail.store(next, Ordering::Release);
+        // Release: publishes the slot write to the consumer's Acquire load of `tail`; `announced` and
+        // `tail` are equal again.
+        self.tail.store(next, Ordering::Release);
+        producer.tail.set(next);
         Ok(())
     }
 
@@ -184,20 +193,24 @@ impl<T> SpscRing<T> {
     /// * no other thread pops concurrently.
     #[inline]
     pub(crate) unsafe fn try_pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
-        // Relaxed: the consumer is the only writer of `head`.
-        let head = self.head.load(Ordering::Relaxed);
+        let head = consumer.head;
         if head == consumer.cached_tail {
-            // Acquire, and before the tail: pairs with the Release store in `close`, so a close seen here
-            // comes with every tail store that preceded it (module docs).
-            let closed = self.line.closed.load(Ordering::Acquire) != 0;
+            // Acquire, and before `busy` and `tail`: pairs with the Release stores of the closes, so a
+            // close seen here comes with every tail store that preceded it (module docs).
+            let closed = self.closed.load(Ordering::Acquire) != 0;
+            // Only a closed lane needs to know whether a push is in flight (module docs), and only until
+            // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal.
+            let announced = if closed && !consumer.closed_reported {
+                Some(self.announced.load(Ordering::Acquire))
+            } else {
+                None
+            };
             // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
-            let tail = self.line.tail.load(Ordering::Acquire);
-            consumer.cached_tail = tail & !BUSY;
-            if head == tail & !BUSY {
-                // A push still announced may yet land: not `Closed` until it is settled. After `Closed`
-                // was reported once, an announced push can only be one that will withdraw.
-                let settled = tail & BUSY == 0 || consumer.closed_reported;
-                if closed && settled {
+            let tail = self.tail.load(Ordering::Acquire);
+            consumer.cached_tail = tail;
+            if head == tail {
+                let in_flight = announced.is_some_and(|position| position != tail);
+                if closed && !in_flight {
                     consumer.closed_reported = true;
                     return Err(TryRecvError::Closed);
                 }
@@ -213,7 +226,9 @@ impl<T> SpscRing<T> {
                 .with(|slot| (*slot).assume_init_read())
         };
         // Release: frees the slot; pairs with the producer's Acquire load of `head`.
-        self.head.store(self.index.next(head), Ordering::Release);
+        let next = self.index.next(head);
+        self.head.store(next, Ordering::Release);
+        consumer.head = next;
         Ok(value)
     }
 
@@ -222,24 +237,24 @@ impl<T> SpscRing<T> {
     /// The producer is not inside a push while it closes, so no handshake is needed.
     pub(crate) fn close_by_producer(&self) -> bool {
         // Release: pairs with the consumer's Acquire load of `closed` (module docs).
-        self.line.closed.swap(1, Ordering::Release) == 0
+        self.closed.swap(1, Ordering::Release) == 0
     }
 
     /// Closes the ring to further pushes, from the receiver's side (or any thread but the producer).
     /// Returns `true` if this call closed it.
     pub(crate) fn close(&self) -> bool {
         // Release: as in `close_by_producer`.
-        let closed_now = self.line.closed.swap(1, Ordering::Release) == 0;
+        let closed_now = self.closed.swap(1, Ordering::Release) == 0;
         if closed_now {
-            // The store-barrier-load half of the handshake: every later load of `tail` by this thread
-            // sees a racing push's `BUSY`, or that push sees `closed` (module docs).
-            self.line.barriers.heavy();
+            // The store-barrier-load half of the handshake: every later load of `announced` by this
+            // thread sees a racing push's announcement, or that push sees `closed` (module docs).
+            self.barriers.heavy();
         }
         closed_now
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.line.closed.load(Ordering::Acquire) != 0
+        self.closed.load(Ordering::Acquire) != 0
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -251,7 +266,7 @@ impl<T> SpscRing<T> {
         // Acquire on both, for a snapshot only: with a push or pop in flight between the two loads the
         // answer may be stale, and it is clamped to the capacity.
         let head = self.head.load(Ordering::Acquire);
-        let tail = self.line.tail.load(Ordering::Acquire) & !BUSY;
+        let tail = self.tail.load(Ordering::Acquire);
         self.index.distance(head, tail).min(self.capacity())
     }
 }
@@ -260,7 +275,7 @@ impl<T> Drop for SpscRing<T> {
     fn drop(&mut self) {
         // `&mut self`: every handle is gone, so both indices are final.
         let mut head = self.head.load(Ordering::Relaxed);
-        let tail = self.line.tail.load(Ordering::Relaxed) & !BUSY;
+        let tail = self.tail.load(Ordering::Relaxed);
         while head != tail {
             // SAFETY: slots in [head, tail) were written and never read; each is dropped once here.
             unsafe { self.slots[head].with_mut(|slot| (*slot).assume_init_drop()) };
