@@ -53,7 +53,9 @@ use crate::positions::SlotIndex;
 /// Four words, each on its own cache line, grouped by who writes them how often: `head` (the consumer, every
 /// pop), `tail` and `announced` (the producer, every push; `announced` is read by the consumer only after a
 /// close), and `closed` (written once, read by the producer on every push and by the consumer when the ring
-/// looks empty: a line that is only read while the lane is open stays in both caches).
+/// looks empty: a line that is only read while the lane is open stays in both caches). `repr(C)` keeps
+/// the declared order: with `closed` placed next to `announced`, two-thread streaming measured slower.
+#[repr(C)]
 pub struct SpscRing<T> {
     /// Next slot to read. Written only by the consumer.
     head: CachePadded<AtomicUsize>,
@@ -69,7 +71,7 @@ pub struct SpscRing<T> {
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
 }
 
-/// The producer's private view: its last load of `head`.
+/// The producer's private view: its own index and its last load of `head`.
 #[derive(Debug)]
 pub struct SpscProducer {
     /// The producer's own copy of `tail`, so a push does not load the shared line.
@@ -77,7 +79,8 @@ pub struct SpscProducer {
     cached_head: Cell<usize>,
 }
 
-/// The consumer's private view: its last load of `tail`, and whether it already reported `Closed`.
+/// The consumer's private view: its own index, its last load of `tail`, and whether it already reported
+/// `Closed`.
 #[derive(Debug)]
 pub struct SpscConsumer {
     /// The consumer's own copy of `head`.
@@ -195,7 +198,7 @@ impl<T> SpscRing<T> {
     pub(crate) unsafe fn try_pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
         let head = consumer.head;
         if head == consumer.cached_tail {
-            // Acquire, and before `busy` and `tail`: pairs with the Release stores of the closes, so a
+            // Acquire, and before `announced` and `tail`: pairs with the Release stores of the closes, so a
             // close seen here comes with every tail store that preceded it (module docs).
             let closed = self.closed.load(Ordering::Acquire) != 0;
             // Only a closed lane needs to know whether a push is in flight (module docs), and only until
