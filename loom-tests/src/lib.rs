@@ -34,13 +34,13 @@
 //! * **DPOR blind spot** (tokio-rs/loom#166, #392): loom remembers only the last access to each atomic,
 //!   so a thread's own load between another thread's access and its own store hides that race, and the
 //!   other order is never run. `request_shutdown` starts with such a load: the escalation model ran one
-//!   iteration in all. So [`Model::check`] runs every model twice, main thread first and spawned
-//!   threads first ([`Lead`]); each side of a race then comes second in one run.
+//!   iteration in all. So `Model::check` runs every model twice, main thread first and spawned
+//!   threads first (`Lead`); each side of a race then comes second in one run.
 //! * **Unfair yields** (tokio-rs/loom#53): with two threads spinning on `yield_now`, loom may alternate
-//!   between them and never run the third. Two-thread models spin until done ([`send_retrying`],
-//!   [`recv_until_closed`]); three-thread models never wait on another thread: producers give up after
-//!   a few `Full` ([`send_in_order`]), the consumer receives for a while ([`recv_for_a_while`]), and
-//!   after the join everything sent must be there ([`recv_rest`]).
+//!   between them and never run the third. Two-thread models spin until done (`send_retrying`,
+//!   `recv_until_closed`); three-thread models never wait on another thread: producers give up after
+//!   a few `Full` (`send_in_order`), the consumer receives for a while (`recv_for_a_while`), and
+//!   after the join everything sent must be there (`recv_rest`).
 
 #[cfg(ctrlchan_loom)]
 pub use runner::{
