@@ -14,8 +14,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ctrlchan::sync::{ControlSender, Lifecycle, Sender, Signal, TryRecvError};
-use ctrlchan::{Config, mpsc, spsc};
+use ctrlchan::{Config, ControlSender, Lifecycle, Sender, Signal, TryRecvError, mpsc, spsc};
 
 /// A payload batch: an id and some rows.
 #[derive(Debug)]
@@ -46,7 +45,7 @@ fn backoff(step: &mut u32) {
 }
 
 /// Sends `value`, settling incoming control while the lane is full, until it is taken or refused.
-fn send<T, C, F: ctrlchan::sync::Flavor>(
+fn send<T, C, F: ctrlchan::Flavor>(
     tx: &Sender<T, C, F>,
     mut value: T,
     mut idle: impl FnMut(),

@@ -1,21 +1,33 @@
 //! ctrlchan: lock-free, control-aware channels for thread-per-core dataflow engines.
 //!
-//! This facade re-exports the core, [`ctrlchan_sync`], as [`sync`]. The `spsc` and `mpsc` channels are
-//! reachable from here too; the async layer will wrap them.
+//! * [`spsc`] and [`mpsc`] are the channels with waits (async on any executor, or blocking on plain
+//!   threads) from the async layer, [`ctrlchan_async`];
+//! * [`sync`] is the bare lock-free core, [`ctrlchan_sync`]: the same handles with `try_*` calls only.
 //!
 //! # Examples
 //!
 //! ```
-//! use ctrlchan::sync::{Config, spsc};
+//! use ctrlchan::{Config, spsc};
 //!
-//! let (tx, mut rx) = spsc::channel::<u64, u64>(Config::new(8, 8))?;
-//! tx.try_send(1)?;
-//! assert_eq!(rx.try_recv(), Ok(1));
+//! # futures::executor::block_on(async {
+//! let (mut tx, mut rx) = spsc::channel::<u64, u64>(Config::new(8, 8))?;
+//! tx.send(1).await?;
+//! assert_eq!(rx.recv().await, Some(1));
+//!
+//! // The bare core: no wakers, `try_*` only.
+//! let (tx, mut rx) = ctrlchan::sync::spsc::channel::<u64, u64>(Config::new(8, 8))?;
+//! tx.try_send(2)?;
+//! assert_eq!(rx.try_recv(), Ok(2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 
+pub use ctrlchan_async::{
+    Closed, Config, ConfigError, ControlSender, Controller, Drain, Drained, Flavor, Lane,
+    Lifecycle, Mpsc, OrderStatus, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender,
+    Signal, SignalSet, Sources, Spsc, TryRecvError, TrySendError, mpsc, spsc,
+};
 pub use ctrlchan_sync as sync;
-pub use ctrlchan_sync::{Config, mpsc, spsc};
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

@@ -15,9 +15,23 @@
 
 use crate::loom::{Ordering, compiler_fence, fence};
 
-/// Which barriers a ring uses, fixed when the ring is built.
+/// A pair of barriers for a store-then-load handshake between a hot side and a rare side, fixed when
+/// the structure using them is built.
+///
+/// Public because the async layer's wake protocol is the same handshake (a send checks for a sleeping
+/// receiver; the receiver, before it sleeps, checks for data). Code outside ctrlchan rarely needs it.
+///
+/// # Examples
+///
+/// ```
+/// use ctrlchan_sync::Barriers;
+///
+/// let barriers = Barriers::probe();
+/// barriers.light(); // after the hot side's store, before its load
+/// barriers.heavy(); // after the rare side's store, before its load
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Barriers {
+pub enum Barriers {
     /// `membarrier` is registered: compiler fence on the hot path, `membarrier` on the rare one.
     Asymmetric,
     /// A `SeqCst` fence on both sides.
@@ -26,7 +40,7 @@ pub(crate) enum Barriers {
 
 impl Barriers {
     /// Registers the process for expedited `membarrier` (idempotent; a syscall, at construction only).
-    pub(crate) fn probe() -> Self {
+    pub fn probe() -> Self {
         if membarrier::register() {
             Self::Asymmetric
         } else {
@@ -36,7 +50,7 @@ impl Barriers {
 
     /// The hot-path side: free with `Asymmetric`, a `SeqCst` fence otherwise.
     #[inline(always)]
-    pub(crate) fn light(self) {
+    pub fn light(self) {
         match self {
             Self::Asymmetric => compiler_fence(Ordering::SeqCst),
             Self::Symmetric => fence(Ordering::SeqCst),
@@ -45,7 +59,7 @@ impl Barriers {
 
     /// The rare side. With `Asymmetric`, a `SeqCst` fence is added anyway: it orders this thread's own
     /// accesses for the compiler and the CPU, and is cheap beside the syscall.
-    pub(crate) fn heavy(self) {
+    pub fn heavy(self) {
         fence(Ordering::SeqCst);
         if self == Self::Asymmetric && !membarrier::expedited() {
             // Registration succeeded at construction, so the kernel cannot refuse now; should it anyway,

@@ -12,8 +12,25 @@ use core::ops::Deref;
     not(any(target_arch = "x86_64", target_arch = "aarch64")),
     repr(align(64))
 )]
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::AtomicUsize;
+/// use ctrlchan_sync::CachePadded;
+///
+/// let word = CachePadded::new(AtomicUsize::new(0));
+/// assert!(core::mem::align_of_val(&word) >= 64);
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct CachePadded<T>(pub(crate) T);
+pub struct CachePadded<T>(pub(crate) T);
+
+impl<T> CachePadded<T> {
+    /// Pads `value`.
+    pub const fn new(value: T) -> Self {
+        Self(value)
+    }
+}
 
 impl<T> Deref for CachePadded<T> {
     type Target = T;

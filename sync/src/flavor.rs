@@ -64,6 +64,13 @@ pub trait DataRing<T>: Sized {
     /// `consumer` is the one made by `build` for this ring; nobody else pops.
     unsafe fn pop(&self, consumer: &mut Self::Consumer) -> Result<T, TryRecvError>;
 
+    /// What `pop` would answer, without taking anything.
+    ///
+    /// # Safety
+    ///
+    /// As for `pop`.
+    unsafe fn peek(&self, consumer: &mut Self::Consumer) -> Result<(), TryRecvError>;
+
     /// Closes to pushes, from any thread; `true` if this call closed it.
     fn close(&self) -> bool;
     /// Closes to pushes from a producer's own thread, outside any push; `true` if this call closed it.
@@ -96,6 +103,11 @@ impl<T> DataRing<T> for SpscRing<T> {
     unsafe fn pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
         // SAFETY: forwarded from this function's contract (one consumer, its own state).
         unsafe { self.try_pop(consumer) }
+    }
+
+    #[inline(always)]
+    unsafe fn peek(&self, consumer: &mut SpscConsumer) -> Result<(), TryRecvError> {
+        SpscRing::peek(self, consumer)
     }
 
     fn close(&self) -> bool {
@@ -136,6 +148,12 @@ impl<T> DataRing<T> for MpscRing<T> {
     unsafe fn pop(&self, _: &mut ()) -> Result<T, TryRecvError> {
         // SAFETY: forwarded from this function's contract (one consumer).
         unsafe { self.try_pop() }
+    }
+
+    #[inline(always)]
+    unsafe fn peek(&self, _: &mut ()) -> Result<(), TryRecvError> {
+        // SAFETY: forwarded from this function's contract (one consumer).
+        unsafe { MpscRing::peek(self) }
     }
 
     fn close(&self) -> bool {

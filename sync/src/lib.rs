@@ -62,6 +62,8 @@ mod spsc_ring;
 pub mod mpsc;
 pub mod spsc;
 
+pub use barrier::Barriers;
+pub use cache_padded::CachePadded;
 pub use config::{Config, ConfigError, Lane};
 pub use control::{ControlSender, Controller};
 pub use error::{Closed, TryRecvError, TrySendError};

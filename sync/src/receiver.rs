@@ -93,6 +93,31 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
         unsafe { self.control.ring.try_pop() }
     }
 
+    /// Says what [`try_recv`](Receiver::try_recv) would answer now, without taking anything: `Ok(())`
+    /// when an item is ready. Never blocks. This is the readiness check of the async layer: unlike
+    /// [`len`](Receiver::len), it does not count an item whose sender is still writing it.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_recv`](Receiver::try_recv).
+    #[inline]
+    pub fn peek_recv(&mut self) -> Result<(), TryRecvError> {
+        // SAFETY: as in `try_recv`.
+        unsafe { self.data.ring.peek(&mut self.consumer) }
+    }
+
+    /// Says what [`try_recv_control`](Receiver::try_recv_control) would answer now, without taking
+    /// anything.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_recv_control`](Receiver::try_recv_control).
+    #[inline]
+    pub fn peek_recv_control(&mut self) -> Result<(), TryRecvError> {
+        // SAFETY: as in `try_recv_control`.
+        unsafe { self.control.ring.peek() }
+    }
+
     /// Takes every raised signal, leaving none raised. Empty when none was raised.
     pub fn take_signals(&self) -> SignalSet {
         self.shared.signals.take()

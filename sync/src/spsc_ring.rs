@@ -187,6 +187,38 @@ impl<T> SpscRing<T> {
         Ok(())
     }
 
+    /// Says what [`try_pop`](SpscRing::try_pop) would answer, without taking anything: `Ok(())` when an
+    /// item is published at `head`. Wait-free; it reloads the shared indices only when the cached view
+    /// looks empty.
+    #[inline]
+    pub(crate) fn peek(&self, consumer: &mut SpscConsumer) -> Result<(), TryRecvError> {
+        if consumer.head != consumer.cached_tail {
+            return Ok(());
+        }
+        // Acquire, and before `announced` and `tail`: pairs with the Release stores of the closes, so a
+        // close seen here comes with every tail store that preceded it (module docs).
+        let closed = self.closed.load(Ordering::Acquire) != 0;
+        // Only a closed lane needs to know whether a push is in flight (module docs), and only until
+        // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal.
+        let announced = if closed && !consumer.closed_reported {
+            Some(self.announced.load(Ordering::Acquire))
+        } else {
+            None
+        };
+        // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
+        let tail = self.tail.load(Ordering::Acquire);
+        consumer.cached_tail = tail;
+        if consumer.head != tail {
+            return Ok(());
+        }
+        let in_flight = announced.is_some_and(|position| position != tail);
+        if closed && !in_flight {
+            consumer.closed_reported = true;
+            return Err(TryRecvError::Closed);
+        }
+        Err(TryRecvError::Empty)
+    }
+
     /// Pops the oldest item; `Empty` when none is published yet, `Closed` once closed and drained.
     /// Wait-free.
     ///
@@ -196,30 +228,8 @@ impl<T> SpscRing<T> {
     /// * no other thread pops concurrently.
     #[inline]
     pub(crate) unsafe fn try_pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
+        self.peek(consumer)?;
         let head = consumer.head;
-        if head == consumer.cached_tail {
-            // Acquire, and before `announced` and `tail`: pairs with the Release stores of the closes, so a
-            // close seen here comes with every tail store that preceded it (module docs).
-            let closed = self.closed.load(Ordering::Acquire) != 0;
-            // Only a closed lane needs to know whether a push is in flight (module docs), and only until
-            // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal.
-            let announced = if closed && !consumer.closed_reported {
-                Some(self.announced.load(Ordering::Acquire))
-            } else {
-                None
-            };
-            // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
-            let tail = self.tail.load(Ordering::Acquire);
-            consumer.cached_tail = tail;
-            if head == tail {
-                let in_flight = announced.is_some_and(|position| position != tail);
-                if closed && !in_flight {
-                    consumer.closed_reported = true;
-                    return Err(TryRecvError::Closed);
-                }
-                return Err(TryRecvError::Empty);
-            }
-        }
         // SAFETY: `head < slots.len()`. The slot at `head` was written and published: `head != tail`, and the
         // Acquire load of `tail` that showed it ordered the producer's write before this read. We are the
         // only consumer, and the slot is read exactly once: `head` moves past it below.

@@ -1,0 +1,109 @@
+//! The executor-agnostic async layer of ctrlchan: waits over the lock-free core.
+//!
+//! The handles are the core's ([`ctrlchan_sync`]) with waits added: every `try_*` call is still there,
+//! and [`Sender::send`], [`Receiver::recv`], [`Receiver::recv_control`], [`ControlSender::send_control`]
+//! wait for space or for an item, on any executor (no runtime is a dependency), or on a plain thread with
+//! the `*_blocking` forms. [`Receiver::ready`] waits for *anything*: an item, a control message, a
+//! signal, a lifecycle order or a closure.
+//!
+//! The rings are the core's; this crate adds only the sleepers and the protocol that wakes them
+//! (register, then re-check; see `docs/WAKE-PROTOCOL.md`). A send or receive that does not have to wait
+//! costs the core's operation plus a compiler fence and one load; nothing is allocated per send,
+//! receive or wait.
+//!
+//! With the `stream` feature, [`Receiver`] is a `futures_core::Stream` of its data items.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use ctrlchan_async::{Config, Lifecycle, Sources, spsc};
+//!
+//! # futures::executor::block_on(async {
+//! let (mut tx, mut rx) = spsc::channel::<u32, &str>(Config::new(1024, 256))?;
+//! let acks = tx.control_sender();
+//! let boss = rx.controller();
+//!
+//! tx.send(1).await?;
+//! acks.send_control("ack 0").await?;
+//! boss.request_shutdown(Instant::now() + Duration::from_secs(1))?;
+//!
+//! // Wait for anything, then take it in the order the node prefers.
+//! let ready = rx.ready(Sources::ALL).await;
+//! assert!(ready.contains(Sources::LIFECYCLE | Sources::CONTROL | Sources::DATA));
+//! assert!(matches!(rx.take_lifecycle(), Some(Lifecycle::Shutdown { forced: false, .. })));
+//! assert_eq!(rx.recv_control().await, Some("ack 0"));
+//! assert_eq!(rx.recv().await, Some(1));
+//! drop(tx);
+//! assert_eq!(rx.recv().await, None); // upstream is done
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod blocking;
+mod control;
+mod error;
+mod loom;
+mod ready;
+mod receiver;
+mod sender;
+mod wait;
+mod wake;
+
+pub mod mpsc;
+pub mod spsc;
+
+pub use control::{ControlSender, Controller};
+pub use ctrlchan_sync::{
+    Closed, Config, ConfigError, Drain, Drained, Flavor, Lane, Lifecycle, Mpsc, OrderStatus,
+    Signal, SignalSet, Spsc, TryRecvError, TrySendError,
+};
+pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
+pub use ready::Sources;
+pub use receiver::Receiver;
+pub use sender::Sender;
+
+/// The two ends a channel is built with.
+pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);
+
+/// Wraps the core's two ends with one set of wakers.
+fn wrap<T, C, F: Flavor>(
+    (sender, receiver): (
+        ctrlchan_sync::Sender<T, C, F>,
+        ctrlchan_sync::Receiver<T, C, F>,
+    ),
+) -> Ends<T, C, F> {
+    let wakers = wake::Wakers::new();
+    (
+        Sender::new(sender, wakers.clone()),
+        Receiver::new(receiver, wakers),
+    )
+}
+
+// The handles cross threads, and so do the futures of their waits: checked at compile time, for each
+// flavor (a generic check cannot see through the flavor's ring type).
+macro_rules! assert_send_futures {
+    ($flavor:ty) => {
+        const _: fn(&mut Sender<u8, u8, $flavor>, &mut Receiver<u8, u8, $flavor>) = |tx, rx| {
+            fn assert_send<T: Send>(_: &T) {}
+            assert_send(tx);
+            assert_send(rx);
+            assert_send(&tx.send(0));
+            assert_send(&tx.send_control(0));
+            assert_send(&rx.recv());
+            assert_send(&rx.recv_control());
+            assert_send(&rx.ready(Sources::ALL));
+        };
+    };
+}
+assert_send_futures!(Spsc);
+assert_send_futures!(Mpsc);
+
+const _: fn(&ControlSender<u8>) = |ctl| {
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_sync<T: Sync>() {}
+    assert_send(&ctl.send_control(0));
+    assert_sync::<Sender<u8, u8, Mpsc>>();
+    assert_sync::<ControlSender<u8>>();
+    assert_sync::<Controller>();
+};
