@@ -41,27 +41,41 @@
 //! ```
 
 mod blocking;
+mod clock;
 mod control;
+mod deadline_heap;
 mod error;
 mod loom;
+mod manual_clock;
 mod ready;
 mod receiver;
+mod resume_queue;
 mod sender;
+mod timed_slots;
 mod wait;
 mod wake;
+mod wakeup_heap;
 
 pub mod mpsc;
 pub mod spsc;
 
+#[cfg(feature = "async-io")]
+pub use clock::{AsyncIoSleep, AsyncIoTimer};
+pub use clock::{Clock, Sleep, SystemClock, Timer};
+#[cfg(feature = "tokio")]
+pub use clock::{TokioSleep, TokioTimer};
 pub use control::{ControlSender, Controller};
 pub use ctrlchan_sync::{
     Closed, Config, ConfigError, Drain, Drained, Flavor, Lane, Lifecycle, Mpsc, OrderStatus,
     Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
+pub use manual_clock::{ManualClock, ManualSleep};
 pub use ready::Sources;
 pub use receiver::Receiver;
+pub use resume_queue::{ResumeId, ResumeQueue};
 pub use sender::Sender;
+pub use wakeup_heap::{Capacity, KeyHasher, Revision, Wakeup, WakeupHeap};
 
 /// The two ends a channel is built with.
 pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);

@@ -80,6 +80,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// drained, or `Pending` with the task registered to be woken.
     ///
     /// Only the task of the last poll is woken.
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
         wait::poll_receiver(wakers, cx, || match take_data(inner, wakers) {
@@ -96,6 +97,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     ///
     /// Cancel-safe: an item is taken only in the poll that completes the future, so dropping the future
     /// loses nothing.
+    #[inline]
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -129,6 +131,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     }
 
     /// Polls for the oldest control message; as [`poll_recv`](Receiver::poll_recv) for the control lane.
+    #[inline]
     pub fn poll_recv_control(&mut self, cx: &mut Context<'_>) -> Poll<Option<C>> {
         let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
         wait::poll_receiver(wakers, cx, || match take_control(inner, wakers) {
@@ -144,6 +147,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// # Cancel safety
     ///
     /// Cancel-safe, as [`recv`](Receiver::recv).
+    #[inline]
     pub async fn recv_control(&mut self) -> Option<C> {
         poll_fn(|cx| self.poll_recv_control(cx)).await
     }

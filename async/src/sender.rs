@@ -81,6 +81,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     ///
     /// The value is sent only in the poll that completes the future. Dropping the future before that
     /// drops the value unsent; to keep it on cancellation, loop on [`try_send`](Sender::try_send) instead.
+    #[inline]
     pub async fn send(&mut self, value: T) -> Result<(), SendError<T>> {
         let value = match self.try_send(value) {
             Ok(()) => return Ok(()),
@@ -184,11 +185,12 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         Ok(raised)
     }
 
-    /// Closes the data lane for every sender (upstream is done), and wakes the receiver.
-    /// Returns `true` if this call closed it.
+    /// Closes the data lane for every sender (upstream is done), and wakes the receiver and every
+    /// sender waiting for space (they see `Closed`). Returns `true` if this call closed it.
     pub fn close(&self) -> bool {
         let closed = self.inner.close();
         self.wakers.0.notify_receiver();
+        self.wakers.0.notify_all_senders();
         closed
     }
 

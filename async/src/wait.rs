@@ -5,7 +5,7 @@ use core::task::{Context, Poll};
 use std::time::Instant;
 
 use ctrlchan_sync::TrySendError;
-use event_listener::listener;
+use event_listener::{Listener, listener};
 
 use crate::blocking::{Backoff, block_on_until};
 use crate::error::{SendError, SendTimeoutError};
@@ -23,19 +23,23 @@ pub(crate) async fn send_when_space<V>(
     mut attempt: impl FnMut(V) -> Result<(), TrySendError<V>>,
 ) -> Result<(), SendError<V>> {
     let waiters = wakers.space(space);
-    let waiting = waiters.enter();
     loop {
         // Register, then re-check (wake.rs): the listener lives in this future, not on the heap.
         listener!(waiters.event() => listener);
+        waiters.registered();
         wakers.barriers().heavy();
         value = match attempt(value) {
             Ok(()) => {
-                waiting.pass_on();
+                // A wake that came meanwhile was for a slot; this send took one. Discarding it (rather
+                // than passing it on) keeps the others in their places in the queue.
+                listener.discard();
                 return Ok(());
             }
             Err(TrySendError::Full(value)) => value,
             Err(TrySendError::Closed(value)) => return Err(SendError(value)),
         };
+        // If the future is dropped here, the listener's drop passes a wake it received to the next
+        // waiting sender, so a freed slot is never left unannounced.
         listener.await;
     }
 }
@@ -60,18 +64,19 @@ pub(crate) fn send_blocking<V>(
         }
     }
     let waiters = wakers.space(space);
-    let waiting = waiters.enter();
     loop {
         listener!(waiters.event() => listener);
+        waiters.registered();
         wakers.barriers().heavy();
         value = match attempt(value) {
             Ok(()) => {
-                waiting.pass_on();
+                listener.discard();
                 return Ok(());
             }
             Err(TrySendError::Full(value)) => value,
             Err(TrySendError::Closed(value)) => return Err(SendTimeoutError::Closed(value)),
         };
+        // At the deadline the listener is dropped, passing on a wake it may have received meanwhile.
         if block_on_until(deadline, listener).is_none() {
             return Err(SendTimeoutError::Timeout(value));
         }
@@ -79,6 +84,7 @@ pub(crate) fn send_blocking<V>(
 }
 
 /// The receiver's poll: `attempt`, and when it is pending, register and attempt again (wake.rs).
+#[inline]
 pub(crate) fn poll_receiver<R>(
     wakers: &Wakers,
     cx: &mut Context<'_>,

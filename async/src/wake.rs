@@ -6,8 +6,8 @@
 //!   control, signals, lifecycle orders or closure;
 //! * **senders waiting for data space**, and
 //! * **senders waiting for control space**: each an `event_listener::Event` (listeners are woken in the
-//!   order they registered, and live in the waiting future itself: no allocation) and a count of the
-//!   senders inside a wait.
+//!   order they registered, and live in the waiting future itself: no allocation) and a count of
+//!   registrations.
 //!
 //! # The handshake
 //!
@@ -27,11 +27,12 @@
 //!   waker with an `AcqRel` swap, so the registration happens before the wake that follows the swap. The
 //!   first, plain load of `asleep` is `Relaxed`: the barriers above, not this load, decide visibility; it
 //!   only keeps the swap (a read-modify-write) off the path of a send that finds nobody asleep.
-//! * `waiting` is incremented (`AcqRel` read-modify-write) before the sender's first registration and
-//!   decremented when it leaves the wait; the freeing side loads it with `Acquire`, pairing with the
-//!   increment, after its own light barrier. `event-listener` orders a registration before a notification
-//!   with its own lock; its notifications here are `relaxed()` because the barriers above already order
-//!   the freeing store before the check.
+//! * `registrations` is incremented (`AcqRel`) after each registration of a waiting sender, before its
+//!   heavy barrier; the receiver loads it with `Acquire` after its light barrier, and notifies one more
+//!   listener only if it changed since a notification found nobody left to wake. `event-listener` orders
+//!   a registration before a notification with its own lock; the notifications are `relaxed()` because
+//!   the barriers already order the freeing store before the check. See docs/WAKE-PROTOCOL.md for why
+//!   no wake is lost.
 //! * Closing and dropping wake every sender with an ordinary (fenced) `notify`: they are rare.
 
 use core::fmt;
@@ -59,8 +60,12 @@ struct ReceiverWaiter {
 /// Senders waiting for space in one lane.
 pub(crate) struct SpaceWaiters {
     event: Event,
-    /// Senders between their first registration and the end of their wait.
-    waiting: AtomicUsize,
+    /// Registrations of waiting senders so far (it only grows): a change tells the receiver that a
+    /// listener may wait that it has not notified yet.
+    registrations: AtomicUsize,
+    /// The value of `registrations` when the receiver's last notification found no listener left to
+    /// notify. Written and read by the receiver only.
+    exhausted_at: AtomicUsize,
 }
 
 /// Which lane a sender waits on.
@@ -124,14 +129,24 @@ impl Wakers {
         self.receiver.asleep.store(false, Ordering::Relaxed);
     }
 
-    /// The hot side for senders: called after the receiver freed a slot of `space`.
+    /// The hot side for senders: called after the receiver freed a slot of `space`. Wakes the sender
+    /// that has waited longest and is not woken yet, if there is one: one freed slot, one woken sender.
+    ///
+    /// `event-listener` takes a lock to notify, so the receiver skips it when no listener can be
+    /// waiting unwoken: when its last notification found none and no sender has registered since.
     #[inline]
     pub(crate) fn notify_space(&self, space: Space) {
         self.barriers.light();
         let waiters = self.space(space);
-        // Acquire: pairs with the AcqRel increment of a sender entering its wait.
-        if waiters.waiting.load(Ordering::Acquire) != 0 {
-            waiters.event.notify(1.relaxed());
+        // Acquire: pairs with the AcqRel increment of a registering sender (its listener is in the list
+        // before the increment). Relaxed for `exhausted_at`: only this thread uses it.
+        let registrations = waiters.registrations.load(Ordering::Acquire);
+        if registrations != waiters.exhausted_at.load(Ordering::Relaxed)
+            && waiters.event.notify(1.additional().relaxed()) == 0
+        {
+            // Every listener registered up to `registrations` is woken already: until another
+            // registers, notifying again would only take the lock for nothing.
+            waiters.exhausted_at.store(registrations, Ordering::Relaxed);
         }
     }
 
@@ -144,9 +159,13 @@ impl Wakers {
 
 impl SpaceWaiters {
     fn new() -> Self {
+        let event = Event::new();
+        // The event allocates its listener list on first use: do it now, so that no wait allocates.
+        event.notify(0.relaxed());
         Self {
-            event: Event::new(),
-            waiting: AtomicUsize::new(0),
+            event,
+            registrations: AtomicUsize::new(0),
+            exhausted_at: AtomicUsize::new(0),
         }
     }
 
@@ -154,33 +173,11 @@ impl SpaceWaiters {
         &self.event
     }
 
-    /// Counts the caller among the waiting senders until the guard drops.
-    pub(crate) fn enter(&self) -> Waiting<'_> {
-        // AcqRel: pairs with the Acquire load in `notify_space`; the heavy barrier that follows the
-        // caller's registration orders it before the caller's re-check.
-        self.waiting.fetch_add(1, Ordering::AcqRel);
-        Waiting(self)
-    }
-}
-
-/// A sender inside a wait for space; leaving (success, closure, or the future dropped) uncounts it.
-pub(crate) struct Waiting<'a>(&'a SpaceWaiters);
-
-impl Waiting<'_> {
-    /// After a successful send that had to wait: if others still wait, let the next one try too, so
-    /// space freed in a burst is not used by one woken sender at a time.
-    pub(crate) fn pass_on(&self) {
-        // Acquire: as in `notify_space`.
-        if self.0.waiting.load(Ordering::Acquire) > 1 {
-            self.0.event.notify(1.relaxed());
-        }
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        // Release: a stale count only costs a notification that finds nobody.
-        self.0.waiting.fetch_sub(1, Ordering::Release);
+    /// Counts a listener the caller has just registered (before its heavy barrier and re-check).
+    pub(crate) fn registered(&self) {
+        // AcqRel: pairs with the receiver's Acquire load in `notify_space`, so a receiver that sees this
+        // registration finds the listener in the list.
+        self.registrations.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -219,11 +216,11 @@ impl fmt::Debug for Wakers {
             )
             .field(
                 "data_senders_waiting",
-                &self.data_space.waiting.load(Ordering::Relaxed),
+                &self.data_space.event.total_listeners(),
             )
             .field(
                 "control_senders_waiting",
-                &self.control_space.waiting.load(Ordering::Relaxed),
+                &self.control_space.event.total_listeners(),
             )
             .field("barriers", &self.barriers)
             .finish()

@@ -6,7 +6,10 @@
 //! cost of one pair, loop included.
 //!
 //! Ours (budgeted in `benches/budgets.toml`, checked by `.ci/check-budgets`):
-//! * `ours_spsc`, `ours_mpsc`: data `try_send` + `try_recv`;
+//! * `ours_spsc`, `ours_mpsc`: data `try_send` + `try_recv` (the core, `ctrlchan-sync`);
+//! * `ours_spsc_async`, `ours_mpsc_async`: `send` + `recv` of `ctrlchan-async`, each future polled once
+//!   with a no-op waker and ready at that poll (`async_pairs`): the cost of the async layer when
+//!   nothing waits;
 //! * `ours_control`: `try_send_control` + `try_recv_control`;
 //! * `ours_signal`: `raise` + `take_signals` (each raise finds the flag down, each take finds it up);
 //! * `ours_lifecycle`: `request_shutdown` + `take_lifecycle`, each request with an earlier deadline than
@@ -14,7 +17,8 @@
 //!   only measure the `AlreadyAccepted` early return).
 //!
 //! Peers (printed beside ours, not budgeted): `peer_rtrb`, `peer_array_queue`,
-//! `peer_crossbeam_channel`, all through the same `pairs` body as ours.
+//! `peer_crossbeam_channel`, all through the same `pairs` body as ours; `peer_tokio_mpsc_async`
+//! (`tokio::sync::mpsc`, bounded) through the same `async_pairs` body as ours.
 //!
 //! ```text
 //! cargo bench -p ctrlchan-benches --bench instructions
@@ -27,7 +31,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use ctrlchan_benches::{
-    ArrayQueue, CAPACITY, CrossbeamChannel, OursMpsc, OursSpsc, Queue, Rtrb, pairs,
+    ArrayQueue, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, CAPACITY, CrossbeamChannel, OursMpsc,
+    OursSpsc, Pop, Push, Queue, Rtrb, TokioMpsc, async_pairs, pairs,
 };
 use ctrlchan_sync::{Config, Controller, Lifecycle, Signal, spsc};
 use gungraun::{library_benchmark, library_benchmark_group, main};
@@ -57,8 +62,16 @@ fn lifecycle_setup(capacity: usize) -> (Channel, Controller, Vec<Instant>) {
 }
 
 /// The shared body of the data-lane benchmarks, ours and peers.
-fn data_pairs<Q: Queue>(mut ends: Ends<Q>) -> (Ends<Q>, u64) {
+fn data_pairs<Q: Queue<Producer: Push, Consumer: Pop>>(mut ends: Ends<Q>) -> (Ends<Q>, u64) {
     let sum = pairs(&mut ends.0, &mut ends.1, N);
+    (ends, sum)
+}
+
+/// The shared body of the async benchmarks, ours and peers.
+fn ready_async_pairs<Q: Queue<Producer: AsyncPush, Consumer: AsyncPop>>(
+    mut ends: Ends<Q>,
+) -> (Ends<Q>, u64) {
+    let sum = async_pairs(&mut ends.0, &mut ends.1, N);
     (ends, sum)
 }
 
@@ -72,6 +85,18 @@ fn ours_spsc(ends: Ends<OursSpsc>) -> (Ends<OursSpsc>, u64) {
 #[bench::pairs(args = (CAPACITY), setup = ends::<OursMpsc>)]
 fn ours_mpsc(ends: Ends<OursMpsc>) -> (Ends<OursMpsc>, u64) {
     black_box(data_pairs::<OursMpsc>(ends))
+}
+
+#[library_benchmark]
+#[bench::pairs(args = (CAPACITY), setup = ends::<AsyncSpsc>)]
+fn ours_spsc_async(ends: Ends<AsyncSpsc>) -> (Ends<AsyncSpsc>, u64) {
+    black_box(ready_async_pairs::<AsyncSpsc>(ends))
+}
+
+#[library_benchmark]
+#[bench::pairs(args = (CAPACITY), setup = ends::<AsyncMpsc>)]
+fn ours_mpsc_async(ends: Ends<AsyncMpsc>) -> (Ends<AsyncMpsc>, u64) {
+    black_box(ready_async_pairs::<AsyncMpsc>(ends))
 }
 
 #[library_benchmark]
@@ -137,11 +162,19 @@ fn peer_crossbeam_channel(ends: Ends<CrossbeamChannel>) -> (Ends<CrossbeamChanne
     black_box(data_pairs::<CrossbeamChannel>(ends))
 }
 
+#[library_benchmark]
+#[bench::pairs(args = (CAPACITY), setup = ends::<TokioMpsc>)]
+fn peer_tokio_mpsc_async(ends: Ends<TokioMpsc>) -> (Ends<TokioMpsc>, u64) {
+    black_box(ready_async_pairs::<TokioMpsc>(ends))
+}
+
 library_benchmark_group!(
     name = ours,
     benchmarks = [
         ours_spsc,
         ours_mpsc,
+        ours_spsc_async,
+        ours_mpsc_async,
         ours_control,
         ours_signal,
         ours_lifecycle
@@ -149,7 +182,12 @@ library_benchmark_group!(
 );
 library_benchmark_group!(
     name = peers,
-    benchmarks = [peer_rtrb, peer_array_queue, peer_crossbeam_channel]
+    benchmarks = [
+        peer_rtrb,
+        peer_array_queue,
+        peer_crossbeam_channel,
+        peer_tokio_mpsc_async
+    ]
 );
 
 main!(library_benchmark_groups = ours, peers);

@@ -13,11 +13,14 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use ctrlchan_benches::{
-    ArrayQueue, CAPACITY, CrossbeamChannel, OursMpsc, OursSpsc, Queue, Rtrb, stream,
+    ArrayQueue, CAPACITY, CrossbeamChannel, OursMpsc, OursSpsc, Pop, Push, Queue, Rtrb, stream,
 };
 
 /// Adds `Q` to `group`, streaming from `producers` threads.
-fn bench<Q: Queue>(group: &mut BenchmarkGroup<'_, WallTime>, producers: usize) {
+fn bench<Q: Queue<Producer: Push, Consumer: Pop>>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    producers: usize,
+) {
     group.bench_function(Q::NAME, |b| {
         b.iter_custom(|iters| stream(Q::split(CAPACITY, producers), iters));
     });

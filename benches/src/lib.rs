@@ -1,14 +1,24 @@
-//! Shared harness of the benchmarks (see `benches/`): one queue interface, one backoff and one body per
+//! Shared harness of the benchmarks (see `benches/`): queue interfaces, one backoff and one body per
 //! workload, so that ours and every peer run exactly the same code around their own calls.
 //!
-//! * [`stream`] is the two-thread (or more) streaming body that `benches/streaming.rs` times with
-//!   criterion's `iter_custom`.
-//! * [`pairs`] is the uncontended push+pop body that `benches/instructions.rs` counts with gungraun.
+//! A [`Queue`] only builds the ends of a channel; what the ends can do is a separate interface, and each
+//! body asks for the one it drives:
+//!
+//! * [`Push`] / [`Pop`] (try without waiting): [`stream`] is the two-thread (or more) streaming body that
+//!   `benches/streaming.rs` times, retrying with the shared [`Backoff`]; [`pairs`] is the uncontended
+//!   push+pop body that `benches/instructions.rs` counts.
+//! * [`BlockingPush`] / [`BlockingPop`] (block the thread until done): [`stream_blocking`] is the same
+//!   thread arrangement as [`stream`], with each queue's own blocking calls instead of the backoff
+//!   (`benches/async_streaming.rs`, groups `blocking_*`).
+//! * [`AsyncPush`] / [`AsyncPop`] (futures): [`stream_async`] streams from a producer task to a consumer
+//!   task on one current-thread tokio runtime (`benches/async_streaming.rs`, group `async_1rt`), and
+//!   [`async_pairs`] is the uncontended send+recv body, each future polled once with a no-op waker
+//!   (`benches/instructions.rs`).
 //!
 //! # Examples
 //!
 //! ```
-//! use ctrlchan_benches::{OursSpsc, Queue, Rtrb, pairs, stream};
+//! use ctrlchan_benches::{AsyncSpsc, OursSpsc, Queue, Rtrb, TokioMpsc, pairs, stream, stream_async};
 //!
 //! // One body, any queue: 10k messages through a 1024-slot ring on two threads.
 //! let elapsed = stream(OursSpsc::split(1024, 1), 10_000);
@@ -16,7 +26,21 @@
 //!
 //! let (mut tx, mut rx) = Rtrb::bounded(1024);
 //! assert_eq!(pairs(&mut tx, &mut rx, 100), (0..100).sum::<u64>());
+//!
+//! // The async body, ours and a peer on the same runtime.
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! assert!(stream_async(&runtime, AsyncSpsc::bounded(1024), 10_000).as_nanos() > 0);
+//! assert!(stream_async(&runtime, TokioMpsc::bounded(1024), 10_000).as_nanos() > 0);
 //! ```
+
+mod async_queues;
+mod blocking_queues;
+
+pub use async_queues::{
+    AsyncChannel, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, Flume, Kanal, Received, Thingbuf,
+    TokioMpsc, async_pairs, stream_async,
+};
+pub use blocking_queues::{BlockingPop, BlockingPush, StdSyncChannel, stream_blocking};
 
 use std::hint::{black_box, spin_loop};
 use std::sync::{Arc, Barrier};
@@ -28,26 +52,30 @@ use ctrlchan_sync::{Config, mpsc, spsc};
 /// The data capacity every benchmark uses.
 pub const CAPACITY: usize = 1024;
 
-/// The producing end of a queue of `u64`.
+/// The producing end of a queue of `u64`, without waiting.
 pub trait Push: Send + 'static {
     /// Pushes `value`, or hands it back when the queue is full (or closed).
     fn try_push(&mut self, value: u64) -> Result<(), u64>;
 }
 
-/// The consuming end of a queue of `u64`.
+/// The consuming end of a queue of `u64`, without waiting.
 pub trait Pop: Send + 'static {
     /// Pops the oldest value, or `None` when nothing is ready.
     fn try_pop(&mut self) -> Option<u64>;
 }
 
-/// A bounded queue of `u64`, ours or a peer's, as the benchmark bodies see it.
+/// A bounded queue of `u64`, ours or a peer's: how to build its ends.
+///
+/// The ends implement whichever of [`Push`] / [`Pop`], [`BlockingPush`] / [`BlockingPop`] and
+/// [`AsyncPush`] / [`AsyncPop`] the queue offers, and each body bounds the ends by the interface it
+/// drives (`Q: Queue<Producer: Push, Consumer: Pop>`), so one queue type serves every body it fits.
 pub trait Queue {
     /// The name of the benchmark (its id in a criterion group).
     const NAME: &'static str;
-    /// The producing end.
-    type Producer: Push;
+    /// The producing end; it moves to a producer thread or task.
+    type Producer: Send + 'static;
     /// The consuming end.
-    type Consumer: Pop;
+    type Consumer: Send + 'static;
 
     /// Builds a queue holding at most `capacity` values.
     fn bounded(capacity: usize) -> (Self::Producer, Self::Consumer);
@@ -110,7 +138,8 @@ impl Backoff {
 }
 
 /// Streams `messages` values from every producer (split evenly among them) to the consumer on this
-/// thread, and returns the time from the common start (a [`Barrier`]) to the last value received.
+/// thread, and returns the time from the common start (a [`Barrier`]) to the last value received. Each
+/// end retries with the shared [`Backoff`] while the queue is full or empty.
 ///
 /// Thread start-up and join are outside the measured time. Every value is checked in a sum, so a lost
 /// or duplicated message fails the benchmark instead of flattering it.
@@ -118,7 +147,24 @@ impl Backoff {
 /// # Panics
 ///
 /// When a producer thread panics or the values received do not add up.
-pub fn stream<P: Push, C: Pop>((producers, mut consumer): (Vec<P>, C), messages: u64) -> Duration {
+pub fn stream<P: Push, C: Pop>(ends: (Vec<P>, C), messages: u64) -> Duration {
+    threads(ends, messages, P::try_push, C::try_pop)
+}
+
+/// The thread arrangement of [`stream`] and [`stream_blocking`]: one thread per producer, started
+/// together with the consumer on this thread by a barrier. Each end moves one value per successful call
+/// of `push` or `pop` and retries with the shared [`Backoff`] after a failed one (a blocking call never
+/// fails, so its backoff never runs). Returns the time from the barrier to the last value received.
+///
+/// # Panics
+///
+/// When a producer thread panics or the values received do not add up.
+pub(crate) fn threads<P: Send + 'static, C>(
+    (producers, mut consumer): (Vec<P>, C),
+    messages: u64,
+    push: impl Fn(&mut P, u64) -> Result<(), u64> + Copy + Send + 'static,
+    mut pop: impl FnMut(&mut C) -> Option<u64>,
+) -> Duration {
     let count = producers.len() as u64;
     let barrier = Arc::new(Barrier::new(producers.len() + 1));
     let mut expected = 0u64;
@@ -134,7 +180,7 @@ pub fn stream<P: Push, C: Pop>((producers, mut consumer): (Vec<P>, C), messages:
                 let mut backoff = Backoff::new();
                 for value in 0..share {
                     let mut value = value;
-                    while let Err(back) = producer.try_push(value) {
+                    while let Err(back) = push(&mut producer, value) {
                         value = back;
                         backoff.snooze();
                     }
@@ -149,7 +195,7 @@ pub fn stream<P: Push, C: Pop>((producers, mut consumer): (Vec<P>, C), messages:
     let mut backoff = Backoff::new();
     let (mut received, mut sum) = (0u64, 0u64);
     while received < messages {
-        match consumer.try_pop() {
+        match pop(&mut consumer) {
             Some(value) => {
                 sum = sum.wrapping_add(value);
                 received += 1;
@@ -346,7 +392,7 @@ impl Queue for CrossbeamChannel {
 mod tests {
     use super::*;
 
-    fn streams_every_message<Q: Queue>(producers: usize) {
+    fn streams_every_message<Q: Queue<Producer: Push, Consumer: Pop>>(producers: usize) {
         for messages in [0, 1, 999, 20_000] {
             let _ = stream(Q::split(16, producers), messages);
         }

@@ -25,6 +25,7 @@
 //! | `tests/control_full.rs` | two control senders racing on a full control lane while the consumer pops |
 //! | `tests/lifecycle.rs` | lifecycle orders vs close, the consumer and the receiver's drop; escalation and force |
 //! | `tests/signals.rs` | raises from two threads vs `take_signals`: coalescing and publication |
+//! | `tests/wait.rs` | the async layer's waits (`ctrlchan-async`): `recv`, `send`, `send_control`, `ready` parked in `loom::future::block_on` vs a send, a receive, a close, a drop or a lifecycle order: no lost wakeup |
 //!
 //! Each model keeps to two or three threads (the main one included) and small `u32` payloads. The
 //! preemption bound comes from `LOOM_MAX_PREEMPTIONS` (default 3); every model finishes at 3.

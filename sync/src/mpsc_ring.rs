@@ -147,17 +147,15 @@ impl<T> MpscRing<T> {
     #[inline]
     pub(crate) unsafe fn try_pop(&self) -> Result<T, TryRecvError> {
         // SAFETY: forwarded from this function's contract (one consumer).
-        let (head, slot) = unsafe { self.ready_slot() }?;
+        let (head, index, slot) = unsafe { self.ready_slot() }?;
         // SAFETY: `ready_slot` found the stamp written for this lap, and its Acquire load ordered the write
         // before this read. We are the only consumer and free the slot right after: read exactly once.
         let value = unsafe { slot.value.with(|v| (*v).assume_init_read()) };
         // Release: frees the slot; pairs with the next producer's Acquire load of the stamp.
         slot.stamp
             .store(head.wrapping_add(self.laps.one_lap), Ordering::Release);
-        self.head.store(
-            self.laps.next_at(head, self.laps.index(head)),
-            Ordering::Relaxed,
-        );
+        self.head
+            .store(self.laps.next_at(head, index), Ordering::Relaxed);
         Ok(value)
     }
 
@@ -172,21 +170,22 @@ impl<T> MpscRing<T> {
         unsafe { self.ready_slot() }.map(drop)
     }
 
-    /// The position at `head` and its slot when an item is published there.
+    /// The position at `head`, its index and its slot, when an item is published there.
     ///
     /// # Safety
     ///
     /// Called by the ring's one consumer.
     #[inline]
-    unsafe fn ready_slot(&self) -> Result<(usize, &Slot<T>), TryRecvError> {
+    unsafe fn ready_slot(&self) -> Result<(usize, usize, &Slot<T>), TryRecvError> {
         // Relaxed: the consumer is the only writer of `head`.
         let head = self.head.load(Ordering::Relaxed);
         let laps = &self.laps;
+        let index = laps.index(head);
         // SAFETY: `head` never carries the mark, and its index is below the capacity.
-        let slot = unsafe { self.slots.get_unchecked(laps.index(head)) };
+        let slot = unsafe { self.slots.get_unchecked(index) };
         // Acquire: pairs with the producer's Release store of `head + 1` after its write.
         if slot.stamp.load(Ordering::Acquire) == head.wrapping_add(1) {
-            return Ok((head, slot));
+            return Ok((head, index, slot));
         }
         // Acquire: pairs with the Release `fetch_or` of `close`.
         let tail = self.tail.load(Ordering::Acquire);

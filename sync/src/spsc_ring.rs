@@ -188,35 +188,55 @@ impl<T> SpscRing<T> {
     }
 
     /// Says what [`try_pop`](SpscRing::try_pop) would answer, without taking anything: `Ok(())` when an
-    /// item is published at `head`. Wait-free; it reloads the shared indices only when the cached view
-    /// looks empty.
+    /// item is published at `head`. Wait-free.
     #[inline]
     pub(crate) fn peek(&self, consumer: &mut SpscConsumer) -> Result<(), TryRecvError> {
-        if consumer.head != consumer.cached_tail {
-            return Ok(());
+        let head = consumer.head;
+        if head == consumer.cached_tail
+            && let Some(error) = self.refresh(consumer, head)
+        {
+            return Err(error);
         }
-        // Acquire, and before `announced` and `tail`: pairs with the Release stores of the closes, so a
-        // close seen here comes with every tail store that preceded it (module docs).
+        Ok(())
+    }
+
+    /// The cached view looks empty: reload the shared indices (and `closed`); `None` when an item is
+    /// published at `head` after all, else what to answer.
+    #[inline(always)]
+    fn refresh(&self, consumer: &mut SpscConsumer, head: usize) -> Option<TryRecvError> {
+        // Acquire, and before `tail`: pairs with the Release stores of the closes, so a close seen here
+        // comes with every tail store that preceded it (module docs).
         let closed = self.closed.load(Ordering::Acquire) != 0;
-        // Only a closed lane needs to know whether a push is in flight (module docs), and only until
-        // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal.
-        let announced = if closed && !consumer.closed_reported {
-            Some(self.announced.load(Ordering::Acquire))
-        } else {
-            None
-        };
         // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
         let tail = self.tail.load(Ordering::Acquire);
         consumer.cached_tail = tail;
-        if consumer.head != tail {
-            return Ok(());
+        if head != tail {
+            return None;
         }
-        let in_flight = announced.is_some_and(|position| position != tail);
-        if closed && !in_flight {
-            consumer.closed_reported = true;
-            return Err(TryRecvError::Closed);
+        Some(self.nothing_published(consumer, closed, tail))
+    }
+
+    /// `Empty` or `Closed`, for a ring found empty at `tail`. Out of line: kept off the path of a pop that
+    /// finds an item, which it would otherwise lengthen by computing this answer ahead of the check.
+    #[cold]
+    #[inline(never)]
+    fn nothing_published(
+        &self,
+        consumer: &mut SpscConsumer,
+        closed: bool,
+        tail: usize,
+    ) -> TryRecvError {
+        if !closed {
+            return TryRecvError::Empty;
         }
-        Err(TryRecvError::Empty)
+        // Only a closed lane needs to know whether a push is in flight (module docs), and only until
+        // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal. Loaded after
+        // `closed`, as the handshake requires; a push that announced later sees `closed` and withdraws.
+        if !consumer.closed_reported && self.announced.load(Ordering::Acquire) != tail {
+            return TryRecvError::Empty;
+        }
+        consumer.closed_reported = true;
+        TryRecvError::Closed
     }
 
     /// Pops the oldest item; `Empty` when none is published yet, `Closed` once closed and drained.
@@ -228,8 +248,12 @@ impl<T> SpscRing<T> {
     /// * no other thread pops concurrently.
     #[inline]
     pub(crate) unsafe fn try_pop(&self, consumer: &mut SpscConsumer) -> Result<T, TryRecvError> {
-        self.peek(consumer)?;
         let head = consumer.head;
+        if head == consumer.cached_tail
+            && let Some(error) = self.refresh(consumer, head)
+        {
+            return Err(error);
+        }
         // SAFETY: `head < slots.len()`. The slot at `head` was written and published: `head != tail`, and the
         // Acquire load of `tail` that showed it ordered the producer's write before this read. We are the
         // only consumer, and the slot is read exactly once: `head` moves past it below.

@@ -1,0 +1,226 @@
+//! Keyed one-shot wakeups owned by one node: schedule, replace, cancel, pop what is due.
+
+use core::fmt;
+use core::hash::Hash;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+use std::time::Instant;
+
+use crate::timed_slots::{Expired, TimedSlots};
+
+/// The hasher of the key map: foldhash's fast variant, seeded per process.
+///
+/// Keys are chosen by the node's own code (flush timers, retry slots), not by remote input, so speed
+/// comes first; the random seed still keeps an adversary who can pick keys from predicting collisions.
+/// foldhash hashes a `u64` or a small enum in a few instructions, several times faster than the
+/// standard SipHash.
+pub type KeyHasher = foldhash::fast::RandomState;
+
+/// Which schedule of a key a wakeup belongs to. Each `schedule` gives a new, larger revision, so a
+/// node can tell a wakeup of the current schedule from an older one it has forgotten to ignore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Revision(u64);
+
+impl Revision {
+    /// The revision as a number (increasing with every schedule of the heap).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// A due wakeup, as handed out by [`WakeupHeap::pop_due`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wakeup<K> {
+    /// The key it was scheduled under.
+    pub key: K,
+    /// The revision `schedule` returned for it.
+    pub revision: Revision,
+    /// The deadline it was scheduled for.
+    pub deadline: Instant,
+}
+
+/// A `schedule` of a new key while `capacity` keys are already scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// The bound given to [`WakeupHeap::with_capacity`].
+    pub capacity: usize,
+}
+
+impl fmt::Display for Capacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "every one of the {} wakeup keys is scheduled",
+            self.capacity
+        )
+    }
+}
+
+impl std::error::Error for Capacity {}
+
+/// Keyed one-shot wakeups: at most one pending wakeup per key, at most `capacity` keys.
+///
+/// Each node owns its heap: no lock, no atomic, no cross-thread traffic. The Inbox (or a host's own
+/// loop) asks for [`next_deadline`](WakeupHeap::next_deadline) to arm one timer, and takes what is due
+/// with [`pop_due`](WakeupHeap::pop_due), judging expiry by the clock's `now()`.
+///
+/// * [`schedule`](WakeupHeap::schedule) inserts or replaces: one live wakeup per key, with a new
+///   [`Revision`]. A replaced or cancelled wakeup never fires.
+/// * Equal deadlines fire in schedule order. A deadline in the past is due at once. Deadlines earlier
+///   than the heap's construction all sort as equal (due at once, in schedule order).
+/// * The capacity is a bound: a new key beyond it is refused with [`Capacity`]; nothing grows.
+///
+/// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup and one heap push, whose sift-up
+/// usually stops after a level or two), `cancel` O(1) amortized (a hash removal; the heap entry is
+/// dropped lazily), `pop_due` O(log n), `next_deadline` O(1). No allocation after construction.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use ctrlchan_async::WakeupHeap;
+///
+/// #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// enum FlushKey { Batch, Telemetry }
+///
+/// let now = Instant::now();
+/// let mut wakeups = WakeupHeap::<FlushKey>::with_capacity(16);
+/// let first = wakeups.schedule(FlushKey::Batch, now + Duration::from_millis(5))?;
+/// let second = wakeups.schedule(FlushKey::Batch, now + Duration::from_millis(10))?; // replaces
+/// wakeups.schedule(FlushKey::Telemetry, now + Duration::from_millis(1))?;
+/// assert!(second > first);
+/// assert!(wakeups.cancel(&FlushKey::Telemetry));
+/// assert!(!wakeups.cancel(&FlushKey::Telemetry)); // stale: a no-op
+///
+/// assert_eq!(wakeups.next_deadline(), Some(now + Duration::from_millis(10)));
+/// assert!(wakeups.pop_due(now + Duration::from_millis(9)).is_none());
+/// let due = wakeups.pop_due(now + Duration::from_millis(10)).unwrap();
+/// assert_eq!((due.key, due.revision), (FlushKey::Batch, second));
+/// # Ok::<(), ctrlchan_async::Capacity>(())
+/// ```
+pub struct WakeupHeap<K> {
+    /// Key -> slot of `timed`.
+    map: HashMap<K, u32, KeyHasher>,
+    /// The slots hold the keys (cloned once, at their first schedule), so a pop hands the key out.
+    timed: TimedSlots<K>,
+}
+
+impl<K: Hash + Eq + Clone> WakeupHeap<K> {
+    /// A heap for at most `capacity` keys (capped at `u32::MAX`), with all its storage reserved now.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let timed = TimedSlots::with_capacity(capacity);
+        // Twice the keys: the map then never holds more than half its room, so the removals of a
+        // long-running node are absorbed by rehashing in place, never by growing (an allocation).
+        let map = HashMap::with_capacity_and_hasher(
+            timed.capacity().saturating_mul(2),
+            KeyHasher::default(),
+        );
+        Self { map, timed }
+    }
+
+    /// Schedules `key` at `deadline`, replacing its pending wakeup if it has one. Returns the new
+    /// revision.
+    ///
+    /// # Errors
+    ///
+    /// [`Capacity`] when `key` is new and `capacity` keys are already scheduled.
+    pub fn schedule(&mut self, key: K, deadline: Instant) -> Result<Revision, Capacity> {
+        // A refused key must not reach `entry`: a vacant entry reserves room for one more key, and the
+        // map of a full heap that has absorbed much churn would grow (allocate) to give it.
+        let full = self.timed.len() == self.timed.capacity();
+        if full && !self.map.contains_key(&key) {
+            return Err(Capacity {
+                capacity: self.timed.capacity(),
+            });
+        }
+        let place = match self.map.entry(key) {
+            MapEntry::Occupied(entry) => self.timed.reschedule(*entry.get(), deadline),
+            MapEntry::Vacant(entry) => {
+                let Ok(place) = self.timed.insert(entry.key().clone(), deadline) else {
+                    unreachable!("a slot is free: the heap is not full");
+                };
+                entry.insert(place.slot);
+                place
+            }
+        };
+        Ok(Revision(place.seq))
+    }
+
+    /// Cancels the pending wakeup of `key`. `false` when it had none (never scheduled, already fired,
+    /// or cancelled): a no-op.
+    pub fn cancel(&mut self, key: &K) -> bool {
+        let Some(slot) = self.map.remove(key) else {
+            return false;
+        };
+        let (place, _) = self.timed.place_of(slot).expect("a mapped slot is in use");
+        self.timed.remove(place).is_some()
+    }
+
+    /// Takes the earliest wakeup if its deadline is at or before `now`. Call it in a loop to take all
+    /// that are due.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Wakeup<K>> {
+        let expired = self.timed.pop_due(now)?;
+        Some(self.unmap(expired))
+    }
+
+    /// The earliest pending deadline: when to arm the node's one timer.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timed.next_deadline()
+    }
+
+    /// The pending deadline and revision of `key`, if it has one.
+    pub fn get(&self, key: &K) -> Option<(Instant, Revision)> {
+        let slot = *self.map.get(key)?;
+        self.timed
+            .place_of(slot)
+            .map(|(place, deadline)| (deadline, Revision(place.seq)))
+    }
+
+    /// `true` when `key` has a pending wakeup.
+    pub fn contains(&self, key: &K) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// Keys with a pending wakeup.
+    pub fn len(&self) -> usize {
+        self.timed.len()
+    }
+
+    /// `true` when no wakeup is pending.
+    pub fn is_empty(&self) -> bool {
+        self.timed.len() == 0
+    }
+
+    /// The bound on keys given at construction.
+    pub fn capacity(&self) -> usize {
+        self.timed.capacity()
+    }
+
+    /// Takes every pending wakeup, due or not, earliest first (at shutdown: the wakeups that never
+    /// fired). Wakeups left in a dropped iterator stay pending.
+    pub fn drain(&mut self) -> impl Iterator<Item = Wakeup<K>> + '_ {
+        core::iter::from_fn(move || {
+            let expired = self.timed.pop_next()?;
+            Some(self.unmap(expired))
+        })
+    }
+
+    fn unmap(&mut self, expired: Expired<K>) -> Wakeup<K> {
+        self.map.remove(&expired.value);
+        Wakeup {
+            key: expired.value,
+            revision: Revision(expired.place.seq),
+            deadline: expired.deadline,
+        }
+    }
+}
+
+impl<K> fmt::Debug for WakeupHeap<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WakeupHeap")
+            .field("len", &self.timed.len())
+            .field("capacity", &self.timed.capacity())
+            .field("next_deadline", &self.timed.next_deadline())
+            .finish()
+    }
+}

@@ -1,0 +1,443 @@
+//! The blocking forms of the waits, on plain threads: `send_blocking`/`recv_blocking` streams with one
+//! and two producers, the deadlines of `send_blocking_until`/`recv_blocking_until`, and closure waking
+//! threads blocked in a send or a receive.
+//!
+//! Nothing here asserts speed: a deadline test checks only the answer and that the deadline passed.
+//! Where a test needs a thread to be inside its wait before acting, it watches the channel's `Debug`
+//! output, which reports the waiting senders and a sleeping receiver; a watchdog fails a test that
+//! hangs.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ctrlchan_async::{
+    Config, Flavor, Mpsc, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, Sources,
+    Spsc, mpsc, spsc,
+};
+
+/// How long a wait may take before the test counts as hung. It only turns a hang into a failure.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// Items per streaming run.
+const ITEMS: u64 = 20_000;
+
+/// The two flavors, built alike so that a test can be written once for both.
+trait Make: Flavor + Sized {
+    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>);
+    /// Up to `wanted` data senders: `spsc` has only the one it was built with.
+    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>>;
+}
+
+impl Make for Spsc {
+    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
+        spsc::channel(Config::new(data, control)).expect("a valid config")
+    }
+
+    fn senders<T, C>(tx: Sender<T, C, Self>, _wanted: usize) -> Vec<Sender<T, C, Self>> {
+        vec![tx]
+    }
+}
+
+impl Make for Mpsc {
+    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
+        mpsc::channel(Config::new(data, control)).expect("a valid config")
+    }
+
+    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>> {
+        let mut senders: Vec<_> = (1..wanted.max(1)).map(|_| tx.clone()).collect();
+        senders.push(tx);
+        senders
+    }
+}
+
+/// An item tagged with its producer, so that per-producer FIFO can be checked.
+fn tagged(producer: usize, seq: u64) -> u64 {
+    ((producer as u64) << 32) | seq
+}
+
+/// Runs `body` on a thread of its own and fails if it panics or is still running after [`WATCHDOG`].
+fn with_watchdog(name: &'static str, body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let thread = thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            body();
+            let _ = done.send(());
+        })
+        .expect("spawn the test thread");
+    match finished.recv_timeout(WATCHDOG) {
+        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{name} still runs after {WATCHDOG:?}: a lost wakeup or a hang")
+        }
+    }
+}
+
+/// Spins (yielding) until `condition` holds; fails after [`WATCHDOG`].
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < WATCHDOG, "gave up waiting until {what}");
+        thread::yield_now();
+    }
+}
+
+/// Waits until the `Debug` output of a handle reports `field: value`: how a test sees that another
+/// thread is inside a wait, without sleeping for a guessed time.
+fn wait_for_debug(what: &str, handle: &impl std::fmt::Debug, field: &str, value: &str) {
+    assert!(
+        format!("{handle:?}").contains(field),
+        "the Debug output no longer reports {field}; update this test"
+    );
+    let expected = format!("{field}: {value}");
+    wait_until(what, || format!("{handle:?}").contains(&expected));
+}
+
+/// `producers` threads `send_blocking` `ITEMS` in all through a lane of `capacity` while this thread
+/// `recv_blocking`s: every item arrives once, in order per producer, then `None`.
+fn stream_blocking<F: Make>(capacity: usize, producers: usize)
+where
+    Sender<u64, u64, F>: Send + 'static,
+{
+    let (tx, mut rx) = F::channel::<u64, u64>(capacity, 1);
+    let senders = F::senders(tx, producers);
+    let producers = senders.len();
+    let per_producer = ITEMS / producers as u64;
+    let threads: Vec<_> = senders
+        .into_iter()
+        .enumerate()
+        .map(|(producer, mut tx)| {
+            thread::spawn(move || {
+                for seq in 0..per_producer {
+                    tx.send_blocking(tagged(producer, seq))
+                        .expect("the receiver is alive");
+                }
+            })
+        })
+        .collect();
+    let mut next = vec![0; producers];
+    while let Some(item) = rx.recv_blocking() {
+        let (producer, seq) = ((item >> 32) as usize, item & 0xffff_ffff);
+        assert_eq!(seq, next[producer], "producer {producer}: out of order");
+        next[producer] += 1;
+    }
+    assert_eq!(rx.recv_blocking(), None, "`None` is final");
+    assert!(
+        next.iter().all(|&n| n == per_producer),
+        "items lost: {next:?}"
+    );
+    for thread in threads {
+        thread.join().expect("a producer panicked");
+    }
+}
+
+#[test]
+fn one_producer_spsc() {
+    with_watchdog(stringify!(one_producer_spsc), || {
+        for capacity in [1, 2, 4] {
+            stream_blocking::<Spsc>(capacity, 1);
+        }
+    });
+}
+
+#[test]
+fn one_producer_mpsc() {
+    with_watchdog(stringify!(one_producer_mpsc), || {
+        for capacity in [1, 2, 4] {
+            stream_blocking::<Mpsc>(capacity, 1);
+        }
+    });
+}
+
+#[test]
+fn two_producers_mpsc() {
+    with_watchdog(stringify!(two_producers_mpsc), || {
+        for capacity in [1, 2, 4] {
+            stream_blocking::<Mpsc>(capacity, 2);
+        }
+    });
+}
+
+/// The control lane with blocking waits: two `ControlSender` threads and a `Sender` thread (the data
+/// lane closed early) fill a small control lane; every message arrives, in order per sender.
+fn control_lane_blocking<F: Make>()
+where
+    Sender<u64, u64, F>: Send + 'static,
+{
+    let (tx, mut rx) = F::channel::<u64, u64>(1, 2);
+    let acks: Vec<_> = (0..2).map(|_| tx.control_sender()).collect();
+    let per_producer = ITEMS / 3;
+    let mut threads: Vec<_> = acks
+        .into_iter()
+        .enumerate()
+        .map(|(producer, acks)| {
+            thread::spawn(move || {
+                for seq in 0..per_producer {
+                    acks.send_control_blocking(tagged(producer, seq))
+                        .expect("the receiver is alive");
+                }
+            })
+        })
+        .collect();
+    threads.push(thread::spawn(move || {
+        let mut tx = tx;
+        tx.close();
+        for seq in 0..per_producer {
+            tx.send_control_blocking(tagged(2, seq))
+                .expect("the control lane stays open after the data lane closed");
+        }
+    }));
+    let mut next = [0; 3];
+    while let Some(item) = rx.recv_control_blocking() {
+        let (producer, seq) = ((item >> 32) as usize, item & 0xffff_ffff);
+        assert_eq!(seq, next[producer], "sender {producer}: out of order");
+        next[producer] += 1;
+    }
+    assert_eq!(next, [per_producer; 3], "control messages lost");
+    assert_eq!(rx.recv_blocking(), None);
+    for thread in threads {
+        thread.join().expect("a sender panicked");
+    }
+}
+
+#[test]
+fn control_lane_blocking_spsc() {
+    with_watchdog(stringify!(control_lane_blocking_spsc), || {
+        control_lane_blocking::<Spsc>();
+    });
+}
+
+#[test]
+fn control_lane_blocking_mpsc() {
+    with_watchdog(stringify!(control_lane_blocking_mpsc), || {
+        control_lane_blocking::<Mpsc>();
+    });
+}
+
+/// `recv_blocking_until` on an empty, open lane answers `Timeout` no earlier than the deadline; it
+/// then answers the item once one is sent, and `Closed` once every sender is gone.
+fn recv_deadline<F: Make>() {
+    let (tx, mut rx) = F::channel::<u64, u64>(2, 2);
+    let deadline = Instant::now() + Duration::from_millis(50);
+    assert_eq!(
+        rx.recv_blocking_until(deadline),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert!(Instant::now() >= deadline, "returned before its deadline");
+
+    // A deadline already passed still takes what is there.
+    tx.try_send(7).expect("space");
+    assert_eq!(rx.recv_blocking_until(Instant::now()), Ok(7));
+
+    drop(tx);
+    let far = Instant::now() + WATCHDOG;
+    assert_eq!(rx.recv_blocking_until(far), Err(RecvTimeoutError::Closed));
+}
+
+#[test]
+fn recv_blocking_until_times_out_spsc() {
+    with_watchdog(stringify!(recv_blocking_until_times_out_spsc), || {
+        recv_deadline::<Spsc>();
+    });
+}
+
+#[test]
+fn recv_blocking_until_times_out_mpsc() {
+    with_watchdog(stringify!(recv_blocking_until_times_out_mpsc), || {
+        recv_deadline::<Mpsc>();
+    });
+}
+
+/// `send_blocking_until` on a full lane answers `Timeout` with the value back, no earlier than the
+/// deadline, and nothing was sent; once the receiver closed, `Closed` with the value.
+fn send_deadline<F: Make>() {
+    let (mut tx, mut rx) = F::channel::<String, u64>(1, 1);
+    tx.try_send("first".to_string()).expect("space");
+    let deadline = Instant::now() + Duration::from_millis(50);
+    match tx.send_blocking_until("second".to_string(), deadline) {
+        Err(SendTimeoutError::Timeout(value)) => assert_eq!(value, "second"),
+        other => panic!("expected Timeout with the value, got {other:?}"),
+    }
+    assert!(Instant::now() >= deadline, "returned before its deadline");
+    assert_eq!(rx.len(), 1, "the refused value was not sent");
+
+    assert!(rx.close());
+    match tx.send_blocking_until("third".to_string(), Instant::now() + WATCHDOG) {
+        Err(SendTimeoutError::Closed(value)) => assert_eq!(value, "third"),
+        other => panic!("expected Closed with the value, got {other:?}"),
+    }
+    assert_eq!(rx.recv_blocking(), Some("first".to_string()));
+    assert_eq!(rx.recv_blocking(), None);
+}
+
+#[test]
+fn send_blocking_until_times_out_spsc() {
+    with_watchdog(stringify!(send_blocking_until_times_out_spsc), || {
+        send_deadline::<Spsc>();
+    });
+}
+
+#[test]
+fn send_blocking_until_times_out_mpsc() {
+    with_watchdog(stringify!(send_blocking_until_times_out_mpsc), || {
+        send_deadline::<Mpsc>();
+    });
+}
+
+/// Closing the receiver (`close()`, or dropping it) wakes threads blocked in `send_blocking` and
+/// `send_control_blocking`; each gets its value back.
+fn close_wakes_blocked_senders<F: Make>(by_drop: bool)
+where
+    Sender<u64, u64, F>: Send + 'static,
+{
+    let (tx, rx) = F::channel::<u64, u64>(1, 1);
+    tx.try_send(0).expect("space");
+    tx.try_send_control(0).expect("space");
+    let acks = tx.control_sender();
+    let data = thread::spawn(move || {
+        let mut tx = tx;
+        tx.send_blocking(1)
+    });
+    let control = thread::spawn(move || acks.send_control_blocking(2));
+    wait_for_debug("the data sender waits", &rx, "data_senders_waiting", "1");
+    wait_for_debug(
+        "the control sender waits",
+        &rx,
+        "control_senders_waiting",
+        "1",
+    );
+    if by_drop {
+        drop(rx);
+    } else {
+        assert!(rx.close());
+    }
+    assert_eq!(data.join().expect("no panic"), Err(SendError(1)));
+    assert_eq!(control.join().expect("no panic"), Err(SendError(2)));
+}
+
+#[test]
+fn receiver_close_wakes_blocked_senders_spsc() {
+    with_watchdog(
+        stringify!(receiver_close_wakes_blocked_senders_spsc),
+        || {
+            close_wakes_blocked_senders::<Spsc>(false);
+        },
+    );
+}
+
+#[test]
+fn receiver_close_wakes_blocked_senders_mpsc() {
+    with_watchdog(
+        stringify!(receiver_close_wakes_blocked_senders_mpsc),
+        || {
+            close_wakes_blocked_senders::<Mpsc>(false);
+        },
+    );
+}
+
+#[test]
+fn receiver_drop_wakes_blocked_senders_spsc() {
+    with_watchdog(stringify!(receiver_drop_wakes_blocked_senders_spsc), || {
+        close_wakes_blocked_senders::<Spsc>(true);
+    });
+}
+
+#[test]
+fn receiver_drop_wakes_blocked_senders_mpsc() {
+    with_watchdog(stringify!(receiver_drop_wakes_blocked_senders_mpsc), || {
+        close_wakes_blocked_senders::<Mpsc>(true);
+    });
+}
+
+/// `Sender::close()` and the last sender dropped each wake a thread blocked in `recv_blocking`,
+/// which gets `None`; the last control-capable handle dropped wakes one blocked in
+/// `recv_control_blocking`.
+fn closing_wakes_blocked_receiver<F: Make>()
+where
+    Sender<u64, u64, F>: Send + 'static,
+    Receiver<u64, u64, F>: Send + 'static,
+{
+    // By `close()` on a sender that stays alive.
+    let (tx, mut rx) = F::channel::<u64, u64>(1, 1);
+    let receiver = thread::spawn(move || rx.recv_blocking());
+    wait_for_debug("the receiver sleeps", &tx, "receiver_asleep", "true");
+    assert!(tx.close());
+    assert_eq!(receiver.join().expect("no panic"), None);
+
+    // By dropping the last sender, with a `ControlSender` still alive.
+    let (tx, mut rx) = F::channel::<u64, u64>(1, 1);
+    let acks = tx.control_sender();
+    let receiver = thread::spawn(move || {
+        let data = rx.recv_blocking();
+        (rx, data)
+    });
+    wait_for_debug("the receiver sleeps", &acks, "receiver_asleep", "true");
+    drop(tx);
+    let (mut rx, data) = receiver.join().expect("no panic");
+    assert_eq!(data, None);
+
+    // The control lane: dropping the last `ControlSender` ends it.
+    let receiver = thread::spawn(move || rx.recv_control_blocking());
+    wait_for_debug("the receiver sleeps", &acks, "receiver_asleep", "true");
+    drop(acks);
+    assert_eq!(receiver.join().expect("no panic"), None);
+}
+
+#[test]
+fn closing_wakes_blocked_receiver_spsc() {
+    with_watchdog(stringify!(closing_wakes_blocked_receiver_spsc), || {
+        closing_wakes_blocked_receiver::<Spsc>();
+    });
+}
+
+#[test]
+fn closing_wakes_blocked_receiver_mpsc() {
+    with_watchdog(stringify!(closing_wakes_blocked_receiver_mpsc), || {
+        closing_wakes_blocked_receiver::<Mpsc>();
+    });
+}
+
+/// `ready_blocking_until` answers nothing at its deadline, and wakes for a forced Shutdown given on
+/// another thread while the data lane is full.
+fn ready_blocking<F: Make>()
+where
+    Receiver<u64, u64, F>: Send + 'static,
+{
+    let (tx, mut rx) = F::channel::<u64, u64>(1, 1);
+    let deadline = Instant::now() + Duration::from_millis(20);
+    assert_eq!(
+        rx.ready_blocking_until(Sources::ALL, Some(deadline)),
+        Sources::NONE
+    );
+    assert!(Instant::now() >= deadline, "returned before its deadline");
+
+    tx.try_send(1).expect("space");
+    let boss = tx.controller();
+    let receiver = thread::spawn(move || {
+        let ready = rx.ready_blocking_until(Sources::LIFECYCLE | Sources::SIGNALS, None);
+        (rx, ready)
+    });
+    wait_for_debug("the receiver sleeps", &tx, "receiver_asleep", "true");
+    boss.force().expect("the receiver is alive");
+    let (mut rx, ready) = receiver.join().expect("no panic");
+    assert_eq!(ready, Sources::LIFECYCLE);
+    assert!(rx.take_lifecycle().is_some());
+}
+
+#[test]
+fn ready_blocking_until_spsc() {
+    with_watchdog(stringify!(ready_blocking_until_spsc), || {
+        ready_blocking::<Spsc>();
+    });
+}
+
+#[test]
+fn ready_blocking_until_mpsc() {
+    with_watchdog(stringify!(ready_blocking_until_mpsc), || {
+        ready_blocking::<Mpsc>();
+    });
+}
