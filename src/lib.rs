@@ -2,7 +2,9 @@
 //!
 //! * [`spsc`] and [`mpsc`] are the channels with waits (async on any executor, or blocking on plain
 //!   threads) from the async layer, [`ctrlchan_async`];
-//! * [`sync`] is the bare lock-free core, [`ctrlchan_sync`]: the same handles with `try_*` calls only.
+//! * [`sync`] is the bare lock-free core, [`ctrlchan_sync`]: the same handles with `try_*` calls only;
+//! * [`WakeupHeap`], [`ResumeQueue`] and the [`Clock`] / [`Timer`] traits are a node's own time: keyed
+//!   wakeups and delayed retries with no lock and no runtime.
 //!
 //! # Examples
 //!
@@ -22,11 +24,8 @@
 //! # }).unwrap();
 //! ```
 
-pub use ctrlchan_async::{
-    Closed, Config, ConfigError, ControlSender, Controller, Drain, Drained, Flavor, Lane,
-    Lifecycle, Mpsc, OrderStatus, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender,
-    Signal, SignalSet, Sources, Spsc, TryRecvError, TrySendError, mpsc, spsc,
-};
+// Everything of the async layer (channels with waits, node-local time), at the root.
+pub use ctrlchan_async::*;
 pub use ctrlchan_sync as sync;
 
 /// The README's example, compiled and run as a doctest.

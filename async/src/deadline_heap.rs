@@ -3,8 +3,8 @@
 //!
 //! Each entry names a slot of its owner and the sequence number the slot had when the entry was pushed.
 //! Cancelling or replacing does not touch the heap: the owner changes the slot, and the old entry
-//! becomes *stale* (its sequence no longer matches). Stale entries are skipped when they reach the top,
-//! and all of them are dropped at once when the heap's fixed storage fills up (`compact`), so the heap
+//! becomes *stale* (its sequence no longer matches). The owner pops stale entries when they reach the
+//! top, and drops all of them at once when the heap's fixed storage fills up (`compact`), so the heap
 //! never grows past the storage reserved at construction.
 //!
 //! Why a 4-ary heap: half the depth of a binary heap, and the four children of a node sit in 96
@@ -108,6 +108,11 @@ impl DeadlineHeap {
         let top = core::mem::replace(&mut self.entries[0], last);
         self.sift_down(0);
         Some(top)
+    }
+
+    /// Drops every entry.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
     }
 
     /// Drops every entry for which `is_live` is false and restores the heap order in O(n).

@@ -13,6 +13,11 @@
 //!
 //! With the `stream` feature, [`Receiver`] is a `futures_core::Stream` of its data items.
 //!
+//! Node-local time, with no lock and no runtime: [`WakeupHeap`] (keyed one-shot wakeups: schedule
+//! replaces, cancel, pop what is due), [`ResumeQueue`] (items deferred until a deadline, handed back when
+//! full), and the [`Clock`] / [`Timer`] / [`Sleep`] traits with [`SystemClock`], [`ManualClock`] for
+//! deterministic tests, and the tokio and async-io timers behind the features of those names.
+//!
 //! # Examples
 //!
 //! ```

@@ -25,8 +25,9 @@ impl ResumeId {
 /// queue's construction all sort as equal). A full queue hands the item back: nothing is dropped, and
 /// nothing grows.
 ///
-/// Costs, with `n` deferred items: `defer` O(log n) (one heap push), `cancel` O(1) amortized (the heap
-/// entry is dropped lazily), `pop_due` O(log n), `next_deadline` O(1), `drain` O(n log n) for all. No
+/// Costs, with `n` deferred items: `defer` O(log n) (one heap push), `cancel` O(1) (the heap entry is
+/// dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it
+/// finds on top, hence `&mut self`), `drain` O(n log n) for all. No
 /// allocation after construction.
 ///
 /// # Examples
@@ -82,7 +83,7 @@ impl<T> ResumeQueue<T> {
     }
 
     /// The earliest deadline: when to arm the node's one timer.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&mut self) -> Option<Instant> {
         self.timed.next_deadline()
     }
 
@@ -117,7 +118,6 @@ impl<T> fmt::Debug for ResumeQueue<T> {
         f.debug_struct("ResumeQueue")
             .field("len", &self.timed.len())
             .field("capacity", &self.timed.capacity())
-            .field("next_deadline", &self.timed.next_deadline())
             .finish()
     }
 }

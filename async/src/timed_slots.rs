@@ -4,14 +4,15 @@
 //!
 //! A slab of `capacity` slots (each a value, its exact deadline and the sequence number of its current
 //! schedule), a stack of free slots, and a [`DeadlineHeap`] with room for `2 * capacity` entries.
-//! Removing or rescheduling leaves the old heap entry in place, now stale; the heap top is kept live
-//! (stale entries that reach it are popped at once), and when the heap's room is used up the stale
-//! entries are dropped all at once. Since at most `capacity` entries are live, a compaction leaves at
-//! least `capacity` free places: its O(n) cost is spread over at least that many schedules.
+//! Removing or rescheduling leaves the old heap entry in place, now stale. Stale entries are popped
+//! when they reach the top (by `pop_due`, `next_deadline`), dropped all at once when the heap's room is
+//! used up (a compaction), or cleared together when nothing is live any more. Since at most `capacity`
+//! entries are live, a compaction leaves at least `capacity` free places: its O(n) cost is spread over
+//! at least that many schedules.
 //!
 //! Costs, for `n` live values: insert and reschedule O(log n) worst case (one sift-up, usually a level or
-//! two), remove O(1) plus the pops of stale entries it uncovers at the top, pop O(log n), next deadline
-//! O(1). Nothing allocates after construction.
+//! two), remove O(1), pop O(log n), next deadline O(1) amortized (it pops the stale entries it finds on
+//! top). Nothing allocates after construction.
 
 use std::time::Instant;
 
@@ -105,9 +106,8 @@ impl<V> TimedSlots<V> {
         debug_assert!(entry.value.is_some(), "rescheduling a free slot");
         entry.deadline = deadline;
         entry.seq = seq;
+        // The old entry is stale now and stays in the heap until it surfaces or a compaction drops it.
         self.push(slot, seq, deadline);
-        // The old entry is stale now; if it was at the top, uncover the live one.
-        self.settle_top();
         Place { slot, seq }
     }
 
@@ -120,7 +120,11 @@ impl<V> TimedSlots<V> {
         let value = entry.value.take()?;
         let deadline = entry.deadline;
         self.free.push(place.slot);
-        self.settle_top();
+        // The heap entry is stale now: it is skipped when it surfaces, or dropped by a compaction. When
+        // nothing is live any more, every entry is stale: drop them all at once.
+        if self.free.len() == self.slots.len() {
+            self.heap.clear();
+        }
         Some((value, deadline))
     }
 
@@ -138,8 +142,10 @@ impl<V> TimedSlots<V> {
         })
     }
 
-    /// The earliest deadline. O(1): the top of the heap is always live.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline. O(1) when the top of the heap is live; stale entries found there are
+    /// popped first.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        self.settle_top();
         self.heap
             .peek()
             .map(|top| self.slots[top.slot as usize].deadline)
@@ -148,6 +154,7 @@ impl<V> TimedSlots<V> {
     /// Takes the earliest value if its deadline is at or before `now`. Equal deadlines come out in the
     /// order they were scheduled.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<Expired<V>> {
+        self.settle_top();
         let top = *self.heap.peek()?;
         if self.slots[top.slot as usize].deadline > now {
             return None;
@@ -157,6 +164,7 @@ impl<V> TimedSlots<V> {
 
     /// Takes the earliest value, due or not.
     pub(crate) fn pop_next(&mut self) -> Option<Expired<V>> {
+        self.settle_top();
         let top = *self.heap.peek()?;
         self.take_top(top)
     }
@@ -164,10 +172,9 @@ impl<V> TimedSlots<V> {
     fn take_top(&mut self, top: Entry) -> Option<Expired<V>> {
         self.heap.pop();
         let entry = &mut self.slots[top.slot as usize];
-        let value = entry.value.take().expect("the heap top is live");
+        let value = entry.value.take().expect("a settled top is live");
         let deadline = entry.deadline;
         self.free.push(top.slot);
-        self.settle_top();
         Some(Expired {
             place: Place {
                 slot: top.slot,

@@ -71,8 +71,9 @@ impl std::error::Error for Capacity {}
 /// * The capacity is a bound: a new key beyond it is refused with [`Capacity`]; nothing grows.
 ///
 /// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup and one heap push, whose sift-up
-/// usually stops after a level or two), `cancel` O(1) amortized (a hash removal; the heap entry is
-/// dropped lazily), `pop_due` O(log n), `next_deadline` O(1). No allocation after construction.
+/// usually stops after a level or two), `cancel` O(1) (a hash removal; the heap entry is dropped
+/// lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
+/// top, hence `&mut self`). No allocation after construction.
 ///
 /// # Examples
 ///
@@ -164,7 +165,7 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
     }
 
     /// The earliest pending deadline: when to arm the node's one timer.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&mut self) -> Option<Instant> {
         self.timed.next_deadline()
     }
 
@@ -220,7 +221,6 @@ impl<K> fmt::Debug for WakeupHeap<K> {
         f.debug_struct("WakeupHeap")
             .field("len", &self.timed.len())
             .field("capacity", &self.timed.capacity())
-            .field("next_deadline", &self.timed.next_deadline())
             .finish()
     }
 }

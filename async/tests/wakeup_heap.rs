@@ -102,7 +102,7 @@ impl Model {
     }
 }
 
-fn assert_same_state(heap: &WakeupHeap<u32>, model: &Model) {
+fn assert_same_state(heap: &mut WakeupHeap<u32>, model: &Model) {
     assert_eq!(heap.len(), model.live.len(), "len");
     assert_eq!(heap.is_empty(), model.live.is_empty(), "is_empty");
     assert_eq!(heap.next_deadline(), model.next_deadline(), "next_deadline");
@@ -174,7 +174,7 @@ fn run(capacity: usize, ops: &[Op]) {
                 assert_eq!(heap.contains(&key), want.is_some());
             }
         }
-        assert_same_state(&heap, &model);
+        assert_same_state(&mut heap, &model);
     }
 
     let drained: Vec<_> = heap.drain().collect();

@@ -14,7 +14,15 @@
 //! * `ours_signal`: `raise` + `take_signals` (each raise finds the flag down, each take finds it up);
 //! * `ours_lifecycle`: `request_shutdown` + `take_lifecycle`, each request with an earlier deadline than
 //!   the one before, so each one escalates and each take delivers a Shutdown (a repeated deadline would
-//!   only measure the `AlreadyAccepted` early return).
+//!   only measure the `AlreadyAccepted` early return);
+//! * `ours_wakeup_schedule`: `WakeupHeap::schedule` replacing the deadline of each of 1000 live keys,
+//!   in a pseudo-random key order, in the heap's steady state (one earlier replacing pass has filled
+//!   its lazy entries, so the pass counted includes its one compaction);
+//! * `ours_wakeup_cancel_reschedule`: `cancel` then `schedule` of each of 1000 live keys, in the same
+//!   order and steady state;
+//! * `ours_wakeup_pop_due`: `pop_due` of every one of 1000 live keys, all due;
+//! * `ours_resume_defer_pop`: `ResumeQueue::defer` + `pop_due` with 1000 items queued, all due: each
+//!   defer adds a later item and each pop takes the earliest due one, so 1000 stay queued.
 //!
 //! Peers (printed beside ours, not budgeted): `peer_rtrb`, `peer_array_queue`,
 //! `peer_crossbeam_channel`, all through the same `pairs` body as ours; `peer_tokio_mpsc_async`
@@ -30,9 +38,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use ctrlchan_async::{ResumeQueue, WakeupHeap};
 use ctrlchan_benches::{
     ArrayQueue, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, CAPACITY, CrossbeamChannel, OursMpsc,
-    OursSpsc, Pop, Push, Queue, Rtrb, TokioMpsc, async_pairs, pairs,
+    OursSpsc, Pop, Push, Queue, Rtrb, TokioMpsc, WINDOW, Workload, async_pairs, pairs,
 };
 use ctrlchan_sync::{Config, Controller, Lifecycle, Signal, spsc};
 use gungraun::{library_benchmark, library_benchmark_group, main};
@@ -59,6 +68,62 @@ fn lifecycle_setup(capacity: usize) -> (Channel, Controller, Vec<Instant>) {
     let last = Instant::now() + Duration::from_secs(3600);
     let deadlines = (0..N).map(|i| last + Duration::from_nanos(N - i)).collect();
     (channel, controller, deadlines)
+}
+
+/// A wakeup heap with the keys `0..N` live, the instant its workload's deadlines count from, and the
+/// workload (the same pseudo-random deadlines and key order as `benches/timers.rs`).
+type Wakeups = (WakeupHeap<u64>, Instant, Workload);
+
+/// The heap with every key of the workload scheduled at its first deadline.
+fn wakeup_heap(keys: usize) -> Wakeups {
+    let work = Workload::new(keys);
+    let mut heap = WakeupHeap::with_capacity(keys);
+    // Taken after the heap: its deadlines before its construction would all sort as equal.
+    let base = Instant::now();
+    for (key, &offset) in (0u64..).zip(&work.deadlines) {
+        heap.schedule(key, base + offset).expect("within capacity");
+    }
+    (heap, base, work)
+}
+
+/// The heap after one replacing pass: its lazy entries fill its room, as in a long-running node.
+fn wakeup_steady((mut heap, base, work): Wakeups) -> (WakeupHeap<u64>, Vec<(u64, Instant)>) {
+    for &key in &work.order {
+        let offset = work.moves[0][key as usize];
+        heap.schedule(key, base + offset).expect("within capacity");
+    }
+    let moves = work
+        .order
+        .iter()
+        .map(|&key| (key, base + work.moves[1][key as usize]))
+        .collect();
+    (heap, moves)
+}
+
+fn wakeup_moves(keys: usize) -> (WakeupHeap<u64>, Vec<(u64, Instant)>) {
+    wakeup_steady(wakeup_heap(keys))
+}
+
+/// The heap with every key due at the returned instant.
+fn wakeup_due(keys: usize) -> (WakeupHeap<u64>, Instant) {
+    let (heap, base, _) = wakeup_heap(keys);
+    (heap, base + WINDOW)
+}
+
+/// A resume queue of room `2 * items` holding `items` items, all due at the returned instant, and
+/// the deadlines of the items to defer, each after that instant.
+fn resume_due(items: usize) -> (ResumeQueue<u64>, Instant, Vec<Instant>) {
+    let work = Workload::new(items);
+    let mut queue = ResumeQueue::with_capacity(2 * items);
+    let base = Instant::now();
+    for (item, &offset) in (0u64..).zip(&work.deadlines) {
+        queue.defer(item, base + offset).expect("within capacity");
+    }
+    let now = base + WINDOW;
+    let later = work.moves[0]
+        .iter()
+        .map(|&offset| now + offset + Duration::from_millis(1));
+    (queue, now, later.collect())
 }
 
 /// The shared body of the data-lane benchmarks, ours and peers.
@@ -145,6 +210,69 @@ fn ours_lifecycle(
 }
 
 #[library_benchmark]
+#[bench::replace(args = (N as usize), setup = wakeup_moves)]
+fn ours_wakeup_schedule(
+    (mut heap, moves): (WakeupHeap<u64>, Vec<(u64, Instant)>),
+) -> (WakeupHeap<u64>, Vec<(u64, Instant)>, u64) {
+    let mut revisions = 0u64;
+    for &(key, deadline) in &moves {
+        match heap.schedule(black_box(key), black_box(deadline)) {
+            Ok(revision) => revisions = revisions.wrapping_add(revision.get()),
+            Err(_) => panic!("a live key was refused"),
+        }
+    }
+    black_box((heap, moves, revisions))
+}
+
+#[library_benchmark]
+#[bench::pairs(args = (N as usize), setup = wakeup_moves)]
+fn ours_wakeup_cancel_reschedule(
+    (mut heap, moves): (WakeupHeap<u64>, Vec<(u64, Instant)>),
+) -> (WakeupHeap<u64>, Vec<(u64, Instant)>, u64) {
+    let mut revisions = 0u64;
+    for &(key, deadline) in &moves {
+        assert!(heap.cancel(black_box(&key)), "a live key was not pending");
+        match heap.schedule(black_box(key), black_box(deadline)) {
+            Ok(revision) => revisions = revisions.wrapping_add(revision.get()),
+            Err(_) => panic!("a cancelled key was refused"),
+        }
+    }
+    black_box((heap, moves, revisions))
+}
+
+#[library_benchmark]
+#[bench::expiry(args = (N as usize), setup = wakeup_due)]
+fn ours_wakeup_pop_due((mut heap, now): (WakeupHeap<u64>, Instant)) -> (WakeupHeap<u64>, u64) {
+    let mut keys = 0u64;
+    for _ in 0..N {
+        match heap.pop_due(black_box(now)) {
+            Some(wakeup) => keys = keys.wrapping_add(black_box(wakeup.key)),
+            None => panic!("no wakeup was due"),
+        }
+    }
+    black_box((heap, keys))
+}
+
+#[library_benchmark]
+#[bench::pairs(args = (N as usize), setup = resume_due)]
+fn ours_resume_defer_pop(
+    (mut queue, now, later): (ResumeQueue<u64>, Instant, Vec<Instant>),
+) -> (ResumeQueue<u64>, Vec<Instant>, u64) {
+    let mut items = 0u64;
+    for (item, &deadline) in (N..).zip(&later) {
+        assert!(
+            queue.defer(black_box(item), black_box(deadline)).is_ok(),
+            "the queue was full"
+        );
+        match queue.pop_due(black_box(now)) {
+            Some((_, item)) => items = items.wrapping_add(black_box(item)),
+            None => panic!("no item was due"),
+        }
+    }
+    black_box((queue, later, items))
+}
+
+#[library_benchmark]
 #[bench::pairs(args = (CAPACITY), setup = ends::<Rtrb>)]
 fn peer_rtrb(ends: Ends<Rtrb>) -> (Ends<Rtrb>, u64) {
     black_box(data_pairs::<Rtrb>(ends))
@@ -177,7 +305,11 @@ library_benchmark_group!(
         ours_mpsc_async,
         ours_control,
         ours_signal,
-        ours_lifecycle
+        ours_lifecycle,
+        ours_wakeup_schedule,
+        ours_wakeup_cancel_reschedule,
+        ours_wakeup_pop_due,
+        ours_resume_defer_pop
     ]
 );
 library_benchmark_group!(

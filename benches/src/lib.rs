@@ -15,6 +15,11 @@
 //!   [`async_pairs`] is the uncontended send+recv body, each future polled once with a no-op waker
 //!   (`benches/instructions.rs`).
 //!
+//! * [`Wakeups`] / [`Deferrals`] (timer structures, module `timers`): one body per workload for keyed
+//!   wakeups ([`wakeup_schedule`], [`wakeup_reschedule`], [`wakeup_cancel`], [`wakeup_expiry`]) and
+//!   for deferred items ([`resume_defer`], [`resume_cancel`], [`resume_expiry`]), over the same
+//!   [`Workload`] of pseudo-random deadlines and key order (`benches/timers.rs`).
+//!
 //! # Examples
 //!
 //! ```
@@ -35,12 +40,18 @@
 
 mod async_queues;
 mod blocking_queues;
+mod timers;
 
 pub use async_queues::{
     AsyncChannel, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, Flume, Kanal, Received, Thingbuf,
     TokioMpsc, async_pairs, stream_async,
 };
 pub use blocking_queues::{BlockingPop, BlockingPush, StdSyncChannel, stream_blocking};
+pub use timers::{
+    Deferrals, DelayQueueDeferrals, DelayQueueWakeups, HeapDeferrals, OursDeferrals, OursWakeups,
+    PriorityQueueWakeups, WINDOW, Wakeups, Workload, paused_runtime, resume_cancel, resume_defer,
+    resume_expiry, wakeup_cancel, wakeup_expiry, wakeup_reschedule, wakeup_schedule,
+};
 
 use std::hint::{black_box, spin_loop};
 use std::sync::{Arc, Barrier};
