@@ -50,6 +50,7 @@ mod clock;
 mod control;
 mod deadline_heap;
 mod error;
+mod key_index;
 mod loom;
 mod manual_clock;
 mod ready;
@@ -75,12 +76,13 @@ pub use ctrlchan_sync::{
     Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
+pub use key_index::{Dense, DenseKey, Hashed, KeyHasher, KeyIndex};
 pub use manual_clock::{ManualClock, ManualSleep};
 pub use ready::Sources;
 pub use receiver::Receiver;
 pub use resume_queue::{ResumeId, ResumeQueue};
 pub use sender::Sender;
-pub use wakeup_heap::{Capacity, KeyHasher, Revision, Wakeup, WakeupHeap};
+pub use wakeup_heap::{Capacity, Revision, Wakeup, WakeupHeap};
 
 /// The two ends a channel is built with.
 pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);

@@ -2,19 +2,10 @@
 
 use core::fmt;
 use core::hash::Hash;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as MapEntry;
 use std::time::Instant;
 
+use crate::key_index::{Dense, DenseKey, Hashed, KeyIndex};
 use crate::timed_slots::{Expired, TimedSlots};
-
-/// The hasher of the key map: foldhash's fast variant, seeded per process.
-///
-/// Keys are chosen by the node's own code (flush timers, retry slots), not by remote input, so speed
-/// comes first; the random seed still keeps an adversary who can pick keys from predicting collisions.
-/// foldhash hashes a `u64` or a small enum in a few instructions, several times faster than the
-/// standard SipHash.
-pub type KeyHasher = foldhash::fast::RandomState;
 
 /// Which schedule of a key a wakeup belongs to. Each `schedule` gives a new, larger revision, so a
 /// node can tell a wakeup of the current schedule from an older one it has forgotten to ignore.
@@ -70,6 +61,10 @@ impl std::error::Error for Capacity {}
 ///   than the heap's construction all sort as equal (due at once, in schedule order).
 /// * The capacity is a bound: a new key beyond it is refused with [`Capacity`]; nothing grows.
 ///
+/// Keys: any `K: Hash + Eq + Clone` ([`with_capacity`](WakeupHeap::with_capacity)), found through a
+/// `HashMap` hashed by [`KeyHasher`](crate::KeyHasher) (foldhash); or, for small integer keys, the dense
+/// fast path ([`dense`](WakeupHeap::dense)), which indexes an array by the key instead of hashing it.
+///
 /// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup and one heap push, whose sift-up
 /// usually stops after a level or two), `cancel` O(1) (a hash removal; the heap entry is dropped
 /// lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
@@ -99,24 +94,51 @@ impl std::error::Error for Capacity {}
 /// assert_eq!((due.key, due.revision), (FlushKey::Batch, second));
 /// # Ok::<(), ctrlchan_async::Capacity>(())
 /// ```
-pub struct WakeupHeap<K> {
+pub struct WakeupHeap<K, I = Hashed<K>> {
     /// Key -> slot of `timed`.
-    map: HashMap<K, u32, KeyHasher>,
+    index: I,
     /// The slots hold the keys (cloned once, at their first schedule), so a pop hands the key out.
     timed: TimedSlots<K>,
 }
 
 impl<K: Hash + Eq + Clone> WakeupHeap<K> {
-    /// A heap for at most `capacity` keys (capped at `u32::MAX`), with all its storage reserved now.
+    /// A heap for at most `capacity` keys of any `K: Hash + Eq + Clone` (capped at `u32::MAX`), with
+    /// all its storage reserved now.
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::build(capacity)
+    }
+}
+
+impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
+    /// A heap for the small integer keys `0..capacity` (capped at `u32::MAX`): the dense fast path,
+    /// which finds a key's slot by indexing an array instead of hashing. A key at or above `capacity`
+    /// is refused with [`Capacity`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ctrlchan_async::WakeupHeap;
+    ///
+    /// let now = Instant::now();
+    /// let mut wakeups = WakeupHeap::<u32, _>::dense(64);
+    /// wakeups.schedule(7, now + Duration::from_millis(5))?;
+    /// assert!(wakeups.schedule(64, now).is_err()); // outside 0..64
+    /// assert_eq!(wakeups.pop_due(now + Duration::from_millis(5)).map(|w| w.key), Some(7));
+    /// # Ok::<(), ctrlchan_async::Capacity>(())
+    /// ```
+    pub fn dense(capacity: usize) -> Self {
+        Self::build(capacity)
+    }
+}
+
+impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
+    fn build(capacity: usize) -> Self {
         let timed = TimedSlots::with_capacity(capacity);
-        // Twice the keys: the map then never holds more than half its room, so the removals of a
-        // long-running node are absorbed by rehashing in place, never by growing (an allocation).
-        let map = HashMap::with_capacity_and_hasher(
-            timed.capacity().saturating_mul(2),
-            KeyHasher::default(),
-        );
-        Self { map, timed }
+        Self {
+            index: I::with_capacity(timed.capacity()),
+            timed,
+        }
     }
 
     /// Schedules `key` at `deadline`, replacing its pending wakeup if it has one. Returns the new
@@ -126,22 +148,22 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
     ///
     /// [`Capacity`] when `key` is new and `capacity` keys are already scheduled.
     pub fn schedule(&mut self, key: K, deadline: Instant) -> Result<Revision, Capacity> {
-        // A refused key must not reach `entry`: a vacant entry reserves room for one more key, and the
-        // map of a full heap that has absorbed much churn would grow (allocate) to give it.
         let full = self.timed.len() == self.timed.capacity();
-        if full && !self.map.contains_key(&key) {
-            return Err(Capacity {
-                capacity: self.timed.capacity(),
-            });
-        }
-        let place = match self.map.entry(key) {
-            MapEntry::Occupied(entry) => self.timed.reschedule(*entry.get(), deadline),
-            MapEntry::Vacant(entry) => {
-                let Ok(place) = self.timed.insert(entry.key().clone(), deadline) else {
-                    unreachable!("a slot is free: the heap is not full");
-                };
-                entry.insert(place.slot);
-                place
+        let timed = &mut self.timed;
+        let found = self.index.find_or_assign(key, full, |key| {
+            let Ok(place) = timed.insert(key.clone(), deadline) else {
+                unreachable!("a slot is free: the heap is not full");
+            };
+            place.slot
+        });
+        let place = match found {
+            // A new key: `assign` scheduled it.
+            Ok((slot, true)) => self.timed.place_of(slot).expect("just inserted").0,
+            Ok((slot, false)) => self.timed.reschedule(slot, deadline),
+            Err(_) => {
+                return Err(Capacity {
+                    capacity: self.timed.capacity(),
+                });
             }
         };
         Ok(Revision(place.seq))
@@ -150,7 +172,7 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
     /// Cancels the pending wakeup of `key`. `false` when it had none (never scheduled, already fired,
     /// or cancelled): a no-op.
     pub fn cancel(&mut self, key: &K) -> bool {
-        let Some(slot) = self.map.remove(key) else {
+        let Some(slot) = self.index.remove(key) else {
             return false;
         };
         let (place, _) = self.timed.place_of(slot).expect("a mapped slot is in use");
@@ -171,7 +193,7 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
 
     /// The pending deadline and revision of `key`, if it has one.
     pub fn get(&self, key: &K) -> Option<(Instant, Revision)> {
-        let slot = *self.map.get(key)?;
+        let slot = self.index.get(key)?;
         self.timed
             .place_of(slot)
             .map(|(place, deadline)| (deadline, Revision(place.seq)))
@@ -179,7 +201,7 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
 
     /// `true` when `key` has a pending wakeup.
     pub fn contains(&self, key: &K) -> bool {
-        self.map.contains_key(key)
+        self.index.get(key).is_some()
     }
 
     /// Keys with a pending wakeup.
@@ -207,7 +229,7 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
     }
 
     fn unmap(&mut self, expired: Expired<K>) -> Wakeup<K> {
-        self.map.remove(&expired.value);
+        self.index.remove(&expired.value);
         Wakeup {
             key: expired.value,
             revision: Revision(expired.place.seq),
@@ -216,9 +238,10 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
     }
 }
 
-impl<K> fmt::Debug for WakeupHeap<K> {
+impl<K, I: fmt::Debug> fmt::Debug for WakeupHeap<K, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakeupHeap")
+            .field("index", &self.index)
             .field("len", &self.timed.len())
             .field("capacity", &self.timed.capacity())
             .finish()

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Capacity, Revision, Wakeup, WakeupHeap};
+use ctrlchan_async::{Capacity, KeyIndex, Revision, Wakeup, WakeupHeap};
 use proptest::prelude::*;
 
 /// One step of a random run. Offsets and advances are in milliseconds; the small ranges give many
@@ -102,7 +102,7 @@ impl Model {
     }
 }
 
-fn assert_same_state(heap: &mut WakeupHeap<u32>, model: &Model) {
+fn assert_same_state<I: KeyIndex<u32>>(heap: &mut WakeupHeap<u32, I>, model: &Model) {
     assert_eq!(heap.len(), model.live.len(), "len");
     assert_eq!(heap.is_empty(), model.live.is_empty(), "is_empty");
     assert_eq!(heap.next_deadline(), model.next_deadline(), "next_deadline");
@@ -110,7 +110,26 @@ fn assert_same_state(heap: &mut WakeupHeap<u32>, model: &Model) {
 
 /// Runs `ops` on a heap of `capacity` and on the model, comparing them after every step and at the end.
 fn run(capacity: usize, ops: &[Op]) {
-    let mut heap = WakeupHeap::<u32>::with_capacity(capacity);
+    run_on(
+        WakeupHeap::<u32>::with_capacity(capacity),
+        capacity,
+        false,
+        ops,
+    );
+}
+
+/// [`run`] on the dense fast path: the same model, except that a key at or above the capacity is
+/// refused like a key beyond it.
+fn run_dense(capacity: usize, ops: &[Op]) {
+    run_on(WakeupHeap::<u32, _>::dense(capacity), capacity, true, ops);
+}
+
+fn run_on<I: KeyIndex<u32>>(
+    mut heap: WakeupHeap<u32, I>,
+    capacity: usize,
+    dense: bool,
+    ops: &[Op],
+) {
     // Read after construction: see the file's doc comment.
     let base = Instant::now();
     let mut now = base;
@@ -123,7 +142,8 @@ fn run(capacity: usize, ops: &[Op]) {
             Op::Schedule { key, offset } => {
                 let at = base + Duration::from_millis(offset);
                 let is_new = !model.live.contains_key(&key);
-                if is_new && model.live.len() == capacity {
+                let out_of_range = dense && key as usize >= capacity;
+                if is_new && (model.live.len() == capacity || out_of_range) {
                     let before = heap.next_deadline();
                     assert_eq!(heap.schedule(key, at), Err(Capacity { capacity }));
                     // A refused schedule changes nothing.
@@ -207,6 +227,16 @@ proptest! {
     ) {
         run(capacity, &ops);
     }
+
+    /// The same on the dense fast path: keys 0..24 against capacities 1..=16, so keys out of range
+    /// are refused as well as keys beyond the capacity.
+    #[test]
+    fn the_dense_path_matches_the_model(
+        capacity in 1usize..=16,
+        ops in prop::collection::vec(op(24, 40), 1..200),
+    ) {
+        run_dense(capacity, &ops);
+    }
 }
 
 proptest! {
@@ -219,6 +249,14 @@ proptest! {
         ops in prop::collection::vec(churn_op(6, 12), 500),
     ) {
         run(4, &ops);
+    }
+
+    /// Compaction on the dense path (keys 0..4 only, so every schedule is in range).
+    #[test]
+    fn the_dense_path_matches_the_model_through_many_compactions(
+        ops in prop::collection::vec(churn_op(4, 12), 500),
+    ) {
+        run_dense(4, &ops);
     }
 
     /// Every deadline equal: the order is the schedule order alone, through replacements and

@@ -28,9 +28,9 @@ use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use ctrlchan_benches::{
-    Deferrals, DelayQueueDeferrals, DelayQueueWakeups, HeapDeferrals, OursDeferrals, OursWakeups,
-    PriorityQueueWakeups, Wakeups, Workload, resume_cancel, resume_defer, resume_expiry,
-    wakeup_cancel, wakeup_expiry, wakeup_reschedule, wakeup_schedule,
+    Deferrals, DelayQueueDeferrals, DelayQueueWakeups, HeapDeferrals, OursDeferrals,
+    OursDenseWakeups, OursWakeups, PriorityQueueWakeups, Wakeups, Workload, resume_cancel,
+    resume_defer, resume_expiry, wakeup_cancel, wakeup_expiry, wakeup_reschedule, wakeup_schedule,
 };
 
 /// The numbers of live keys.
@@ -104,6 +104,7 @@ fn wakeups(c: &mut Criterion) {
         c,
         &[
             wakeup_bodies::<OursWakeups>(),
+            wakeup_bodies::<OursDenseWakeups>(),
             wakeup_bodies::<DelayQueueWakeups>(),
             wakeup_bodies::<PriorityQueueWakeups>(),
         ],

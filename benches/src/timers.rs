@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{KeyHasher, ResumeId, ResumeQueue, WakeupHeap};
+use ctrlchan_async::{Dense, KeyHasher, ResumeId, ResumeQueue, WakeupHeap};
 use priority_queue::PriorityQueue;
 use tokio::runtime::Runtime;
 use tokio_util::time::{DelayQueue, delay_queue};
@@ -355,57 +355,79 @@ pub fn resume_expiry<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
     })
 }
 
-/// Ours: [`WakeupHeap<u64>`].
-#[derive(Debug)]
-pub struct OursWakeups {
-    heap: WakeupHeap<u64>,
-    base: Instant,
-    now: Instant,
-}
-
-impl Wakeups for OursWakeups {
-    const NAME: &'static str = "ctrlchan_wakeup_heap";
-    type At = Instant;
-
-    fn with_capacity(capacity: usize) -> Self {
-        let heap = WakeupHeap::with_capacity(capacity);
-        // Taken after the heap: its deadlines before its construction would all sort as equal.
-        let base = Instant::now();
-        Self {
-            heap,
-            base,
-            now: base,
+/// Implements [`Wakeups`] for one of our two key indices (the body is the same; only the heap's type and
+/// constructor differ).
+macro_rules! ours_wakeups {
+    ($(#[$doc:meta])* $name:ident, $id:literal, $heap:ty, $build:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            heap: $heap,
+            base: Instant,
+            now: Instant,
         }
-    }
 
-    fn at(&self, offset: Duration) -> Instant {
-        self.base + offset
-    }
+        impl Wakeups for $name {
+            const NAME: &'static str = $id;
+            type At = Instant;
 
-    #[inline]
-    fn schedule(&mut self, key: u64, at: Instant) {
-        self.heap.schedule(key, at).expect("within capacity");
-    }
+            fn with_capacity(capacity: usize) -> Self {
+                let heap = $build(capacity);
+                // Taken after the heap: its deadlines before its construction would all sort as equal.
+                let base = Instant::now();
+                Self {
+                    heap,
+                    base,
+                    now: base,
+                }
+            }
 
-    #[inline]
-    fn reschedule(&mut self, key: u64, at: Instant) {
-        self.heap.schedule(key, at).expect("within capacity");
-    }
+            fn at(&self, offset: Duration) -> Instant {
+                self.base + offset
+            }
 
-    #[inline]
-    fn cancel(&mut self, key: u64) -> bool {
-        self.heap.cancel(&key)
-    }
+            #[inline]
+            fn schedule(&mut self, key: u64, at: Instant) {
+                self.heap.schedule(key, at).expect("within capacity");
+            }
 
-    fn pass(&mut self, offset: Duration) {
-        self.now = self.base + offset;
-    }
+            #[inline]
+            fn reschedule(&mut self, key: u64, at: Instant) {
+                self.heap.schedule(key, at).expect("within capacity");
+            }
 
-    #[inline]
-    fn pop_due(&mut self) -> Option<u64> {
-        self.heap.pop_due(self.now).map(|wakeup| wakeup.key)
-    }
+            #[inline]
+            fn cancel(&mut self, key: u64) -> bool {
+                self.heap.cancel(&key)
+            }
+
+            fn pass(&mut self, offset: Duration) {
+                self.now = self.base + offset;
+            }
+
+            #[inline]
+            fn pop_due(&mut self) -> Option<u64> {
+                self.heap.pop_due(self.now).map(|wakeup| wakeup.key)
+            }
+        }
+    };
 }
+
+ours_wakeups!(
+    /// Ours: [`WakeupHeap<u64>`], keys hashed.
+    OursWakeups,
+    "ctrlchan_wakeup_heap",
+    WakeupHeap<u64>,
+    WakeupHeap::<u64>::with_capacity
+);
+
+ours_wakeups!(
+    /// Ours on the dense fast path: [`WakeupHeap<u64, Dense>`], the keys `0..n` used as indices.
+    OursDenseWakeups,
+    "ctrlchan_wakeup_heap_dense",
+    WakeupHeap<u64, Dense>,
+    WakeupHeap::<u64, Dense>::dense
+);
 
 /// The one paused current-thread runtime that every `DelayQueue` lives on.
 pub fn paused_runtime() -> &'static Runtime {
@@ -767,6 +789,7 @@ mod tests {
     #[test]
     fn every_structure_runs_every_body() {
         wakeups_agree::<OursWakeups>();
+        wakeups_agree::<OursDenseWakeups>();
         wakeups_agree::<PriorityQueueWakeups>();
         wakeups_agree::<DelayQueueWakeups>();
         deferrals_agree::<OursDeferrals>();
