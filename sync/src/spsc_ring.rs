@@ -11,8 +11,9 @@
 //! * Each side keeps its last view of the other side's index and reloads it only when the ring looks full
 //!   (producer) or empty (consumer), so in steady streaming neither side touches the other's cache line.
 //! * `closed` is stored with `Release` by whoever closes. When the producer closes, its last `tail` store
-//!   precedes that store; the consumer loads `closed` with `Acquire` *before* it reloads `tail`, so when it
-//!   sees the lane closed, the `tail` it then loads includes every item sent before the close.
+//!   precedes that store. The consumer reads `closed` only when it finds the ring empty, with `Acquire`,
+//!   and then loads `tail` once more: when it sees the lane closed, that `tail` includes every item sent
+//!   before the close.
 //!
 //! # A push racing the receiver's close
 //!
@@ -26,8 +27,12 @@
 //! barrier (`barrier.rs`). This is Dekker's handshake: either the push sees `closed` and withdraws, or
 //! the consumer, when it next loads `announced`, sees it ahead of `tail` and answers `Empty` rather than
 //! `Closed` until the push has settled. The light side on the push is a compiler fence where `membarrier`
-//! is available and a `SeqCst` fence elsewhere. The push stores once more than a ring without the
-//! handshake, to a line nobody else reads while the lane is open.
+//! is available and a `SeqCst` fence elsewhere.
+//!
+//! The announcement costs no store of its own: `announced` is also the producer's private copy of its
+//! position (where a ring without the handshake keeps a plain field), so a push stores three words, like
+//! one without the handshake: `announced`, the slot and `tail`. What the handshake adds is the load of
+//! `closed`, a line that is only read while the lane is open.
 //!
 //! A consumer that misses an announcement reads the previous one, which equals the published `tail`; by
 //! the handshake, that push then sees `closed` and withdraws, so "`announced == tail`, empty, closed"
@@ -51,8 +56,8 @@ use crate::positions::SlotIndex;
 /// A bounded single-producer single-consumer ring of `T`.
 ///
 /// Four words, each on its own cache line, grouped by who writes them how often: `head` (the consumer, every
-/// pop), `tail` and `announced` (the producer, every push; `announced` is read by the consumer only after a
-/// close), and `closed` (written once, read by the producer on every push and by the consumer when the ring
+/// pop), `tail` and `announced` (the producer, every push; `announced` is the producer's own position,
+/// read by the consumer only after a close), and `closed` (written once, read by the producer on every push and by the consumer when the ring
 /// looks empty: a line that is only read while the lane is open stays in both caches). `repr(C)` keeps
 /// the declared order: with `closed` placed next to `announced`, two-thread streaming measured slower.
 #[repr(C)]
@@ -64,18 +69,18 @@ pub struct SpscRing<T> {
     /// Next slot to write. Written only by the producer.
     tail: CachePadded<AtomicUsize>,
     /// The position the producer is about to publish while it is inside a push, else equal to `tail`
-    /// (module docs). Written only by the producer; read by the consumer only once the lane is closed.
+    /// (module docs): between pushes, the producer's own copy of `tail`, which a push reads instead of
+    /// loading the shared line. Written only by the producer; read by the consumer only once the lane is
+    /// closed.
     announced: CachePadded<AtomicUsize>,
     barriers: Barriers,
     index: SlotIndex,
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
 }
 
-/// The producer's private view: its own index and its last load of `head`.
+/// The producer's private view: its last load of `head`. (Its own position is the ring's `announced`.)
 #[derive(Debug)]
 pub struct SpscProducer {
-    /// The producer's own copy of `tail`, so a push does not load the shared line.
-    tail: Cell<usize>,
     cached_head: Cell<usize>,
 }
 
@@ -119,7 +124,6 @@ impl<T> SpscRing<T> {
         Ok((
             ring,
             SpscProducer {
-                tail: Cell::new(0),
                 cached_head: Cell::new(0),
             },
             SpscConsumer {
@@ -145,7 +149,8 @@ impl<T> SpscRing<T> {
         producer: &SpscProducer,
         value: T,
     ) -> Result<(), TrySendError<T>> {
-        let tail = producer.tail.get();
+        // Relaxed: the producer is the only writer of `announced`, and between pushes it equals `tail`.
+        let tail = self.announced.load(Ordering::Relaxed);
         let next = self.index.next(tail);
         if next == producer.cached_head.get() {
             // Acquire: pairs with the consumer's Release store of `head`, which follows its read of the
@@ -161,8 +166,9 @@ impl<T> SpscRing<T> {
                 });
             }
         }
-        // Announce the push, then check `closed`: the store-barrier-load half of the handshake with
-        // `close` (module docs). Relaxed: the barrier orders this store before the load below.
+        // Announce the push (and advance the producer's own position), then check `closed`: the
+        // store-barrier-load half of the handshake with `close` (module docs). Relaxed: the barrier orders
+        // this store before the load below.
         self.announced.store(next, Ordering::Relaxed);
         self.barriers.light();
         // Relaxed: the handshake, not this load's ordering, decides which side sees the other.
@@ -183,7 +189,6 @@ impl<T> SpscRing<T> {
         // Release: publishes the slot write to the consumer's Acquire load of `tail`; `announced` and
         // `tail` are equal again.
         self.tail.store(next, Ordering::Release);
-        producer.tail.set(next);
         Ok(())
     }
 
@@ -200,43 +205,44 @@ impl<T> SpscRing<T> {
         Ok(())
     }
 
-    /// The cached view looks empty: reload the shared indices (and `closed`); `None` when an item is
-    /// published at `head` after all, else what to answer.
+    /// The cached view looks empty: reload `tail`; `None` when an item is published at `head` after all,
+    /// else what to answer.
     #[inline(always)]
     fn refresh(&self, consumer: &mut SpscConsumer, head: usize) -> Option<TryRecvError> {
-        // Acquire, and before `tail`: pairs with the Release stores of the closes, so a close seen here
-        // comes with every tail store that preceded it (module docs).
-        let closed = self.closed.load(Ordering::Acquire) != 0;
         // Acquire: pairs with the producer's Release store of `tail`, publishing the slot writes.
         let tail = self.tail.load(Ordering::Acquire);
         consumer.cached_tail = tail;
         if head != tail {
             return None;
         }
-        Some(self.nothing_published(consumer, closed, tail))
+        self.nothing_published(consumer, head)
     }
 
-    /// `Empty` or `Closed`, for a ring found empty at `tail`. Out of line: kept off the path of a pop that
-    /// finds an item, which it would otherwise lengthen by computing this answer ahead of the check.
+    /// `Empty` or `Closed` for a ring found empty at `head`, or `None` when an item was published after
+    /// all. Out of line: a pop that finds an item never reads `closed`, so in streaming the consumer
+    /// touches one shared line (`tail`) per refresh.
     #[cold]
     #[inline(never)]
-    fn nothing_published(
-        &self,
-        consumer: &mut SpscConsumer,
-        closed: bool,
-        tail: usize,
-    ) -> TryRecvError {
-        if !closed {
-            return TryRecvError::Empty;
+    fn nothing_published(&self, consumer: &mut SpscConsumer, head: usize) -> Option<TryRecvError> {
+        // Acquire: pairs with the Release stores of the closes, so a close seen here comes with every
+        // `tail` store that preceded it, which the load below then sees (module docs).
+        if self.closed.load(Ordering::Acquire) == 0 {
+            return Some(TryRecvError::Empty);
+        }
+        // Acquire: as in `refresh`. Loaded after `closed`.
+        let tail = self.tail.load(Ordering::Acquire);
+        consumer.cached_tail = tail;
+        if head != tail {
+            return None;
         }
         // Only a closed lane needs to know whether a push is in flight (module docs), and only until
         // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal. Loaded after
         // `closed`, as the handshake requires; a push that announced later sees `closed` and withdraws.
         if !consumer.closed_reported && self.announced.load(Ordering::Acquire) != tail {
-            return TryRecvError::Empty;
+            return Some(TryRecvError::Empty);
         }
         consumer.closed_reported = true;
-        TryRecvError::Closed
+        Some(TryRecvError::Closed)
     }
 
     /// Pops the oldest item; `Empty` when none is published yet, `Closed` once closed and drained.
