@@ -5,7 +5,7 @@ use core::task::{Context, Poll};
 use std::time::Instant;
 
 use ctrlchan_sync::TrySendError;
-use event_listener::{Listener, listener};
+use event_listener::listener;
 
 use crate::blocking::{Backoff, block_on_until};
 use crate::error::{SendError, SendTimeoutError};
@@ -29,12 +29,12 @@ pub(crate) async fn send_when_space<V>(
         waiters.registered();
         wakers.barriers().heavy();
         value = match attempt(value) {
-            Ok(()) => {
-                // A wake that came meanwhile was for a slot; this send took one. Discarding it (rather
-                // than passing it on) keeps the others in their places in the queue.
-                listener.discard();
-                return Ok(());
-            }
+            // The listener drops here, and a wake it received meanwhile passes on to the next waiting
+            // sender. That wake may be for a slot freed after this send took its own (a receiver
+            // that freed one while this send had yet to remove its listener), and dropping it would
+            // leave that sender asleep by a free slot. When it was for the slot this send took, the
+            // next sender wakes for nothing and waits again.
+            Ok(()) => return Ok(()),
             Err(TrySendError::Full(value)) => value,
             Err(TrySendError::Closed(value)) => return Err(SendError(value)),
         };
@@ -69,10 +69,8 @@ pub(crate) fn send_blocking<V>(
         waiters.registered();
         wakers.barriers().heavy();
         value = match attempt(value) {
-            Ok(()) => {
-                listener.discard();
-                return Ok(());
-            }
+            // As in `send_when_space`: a wake received meanwhile passes on.
+            Ok(()) => return Ok(()),
             Err(TrySendError::Full(value)) => value,
             Err(TrySendError::Closed(value)) => return Err(SendTimeoutError::Closed(value)),
         };

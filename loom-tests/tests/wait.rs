@@ -112,6 +112,50 @@ fn send_control_vs_recv_control() {
     });
 }
 
+/// Two control senders park in `send_control` on a control lane of capacity 1 (holding 1) while the
+/// consumer receives three times. Each freed slot wakes a waiting sender, including a wake that lands
+/// on the listener of a sender that has just succeeded: that sender passes it on rather than dropping
+/// it (a dropped one left the other sender asleep by a free slot; loom found that order). All three
+/// messages arrive.
+///
+/// Preemption bound 2: at 2 the model finds the lost wake above (it deadlocks without the fix) and
+/// passes with it. At 3, loom 0.7.3 reports a deadlock on a schedule where the receiver stores
+/// `asleep = true` and runs its `SeqCst` fence, and a sender then runs its `SeqCst` fence and loads
+/// `asleep` as `false` (the value before that store): the fence rule of the C++ memory model forbids
+/// that read, and loom's fences only join causality clocks, so we take it for a limit of the model
+/// checker, not of the handshake (which the other models check at 3).
+#[test]
+fn two_senders_waiting_for_control_space() {
+    Model::new("two_senders_waiting_for_control_space")
+        .max_preemptions(2)
+        .check(|lead| {
+            let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+            let first = tx.control_sender();
+            let second = tx.control_sender();
+            first.try_send_control(1).unwrap();
+            let a = thread::spawn(move || {
+                block_on(first.send_control(2)).unwrap();
+                first
+            });
+            let b = thread::spawn(move || {
+                block_on(second.send_control(3)).unwrap();
+                second
+            });
+            lead.go();
+            let mut got = [
+                block_on(rx.recv_control()).unwrap(),
+                block_on(rx.recv_control()).unwrap(),
+                block_on(rx.recv_control()).unwrap(),
+            ];
+            assert_eq!(got[0], 1, "the message sent first comes first");
+            got.sort_unstable();
+            assert_eq!(got, [1, 2, 3]);
+            drop(a.join().unwrap());
+            drop(b.join().unwrap());
+            drop(tx);
+        });
+}
+
 /// A producer parks in `send(2)` on a full lane of capacity 1 (holding 1) while the receiver closes
 /// and drains. The close wakes the producer: its send ends, `Ok` only if the value was accepted, and
 /// then it is drained exactly once (now, or after the join if it landed after the first drain);
