@@ -5,6 +5,7 @@ use core::fmt;
 use core::hash::Hash;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::time::Instant;
 
 /// The hasher of the hashed key index: foldhash's fast variant, seeded per process.
 ///
@@ -18,31 +19,52 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// The slots a [`KeyIndex`] hands out: which are in use, and how to fill one. Implemented by the heap's
+/// slab; not nameable outside the crate.
+pub trait SlotTable<V> {
+    /// `true` when `slot` holds a value.
+    fn in_use(&self, slot: u32) -> bool;
+
+    /// Stores `value` due at `deadline` in `slot`, or in any free slot when `slot` is `None`, and
+    /// returns the slot. Only called when a slot is free.
+    fn fill(&mut self, slot: Option<u32>, value: V, deadline: Instant) -> u32;
+}
+
 /// Where a key's slot is found. Implemented by [`Hashed`] (the default, any `K: Hash + Eq`) and
 /// [`Dense`] (keys that are small integers). Sealed.
+///
+/// A hashed index maps only the keys that are scheduled; a dense one gives every key its own slot,
+/// scheduled or not, and asks the slab whether that slot is in use.
 pub trait KeyIndex<K>: sealed::Sealed {
+    /// `true` when every key has its own slot (the slab then keeps no free list).
+    #[doc(hidden)]
+    const KEY_IS_SLOT: bool;
+
     /// An index for keys of a heap of `capacity` slots, with all its storage reserved.
     #[doc(hidden)]
     fn with_capacity(capacity: usize) -> Self;
 
-    /// The slot of `key`, if it has one.
+    /// The slot of `key`, if it is scheduled.
     #[doc(hidden)]
-    fn get(&self, key: &K) -> Option<u32>;
+    fn get(&self, key: &K, slots: &impl SlotTable<K>) -> Option<u32>;
 
-    /// The slot of `key` (`Ok((slot, false))`), or the one `assign` gives it when it has none
-    /// (`Ok((slot, true))`). `assign` is called only for a key the index can take, and only when `full`
-    /// is false; otherwise the key is refused (`Err(key)`) and nothing changes.
+    /// The slot of `key` (`Ok((slot, false))`), or, when it has none, the slot it is stored in due at
+    /// `deadline` (`Ok((slot, true))`). A key the index cannot take, or a new key when `full`, is
+    /// refused (`Err(key)`) and nothing changes.
     #[doc(hidden)]
-    fn find_or_assign(
+    fn find_or_fill(
         &mut self,
         key: K,
+        deadline: Instant,
         full: bool,
-        assign: impl FnOnce(&K) -> u32,
-    ) -> Result<(u32, bool), K>;
+        slots: &mut impl SlotTable<K>,
+    ) -> Result<(u32, bool), K>
+    where
+        K: Clone;
 
-    /// Forgets `key`; its slot, if it had one.
+    /// Forgets `key`; its slot, if it was scheduled.
     #[doc(hidden)]
-    fn remove(&mut self, key: &K) -> Option<u32>;
+    fn remove(&mut self, key: &K, slots: &impl SlotTable<K>) -> Option<u32>;
 }
 
 /// The default key index: a `HashMap` from key to slot, hashed by [`KeyHasher`], for any
@@ -57,6 +79,8 @@ pub struct Hashed<K> {
 impl<K> sealed::Sealed for Hashed<K> {}
 
 impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
+    const KEY_IS_SLOT: bool = false;
+
     fn with_capacity(capacity: usize) -> Self {
         Self {
             map: HashMap::with_capacity_and_hasher(
@@ -67,17 +91,21 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
     }
 
     #[inline]
-    fn get(&self, key: &K) -> Option<u32> {
+    fn get(&self, key: &K, _: &impl SlotTable<K>) -> Option<u32> {
         self.map.get(key).copied()
     }
 
     #[inline]
-    fn find_or_assign(
+    fn find_or_fill(
         &mut self,
         key: K,
+        deadline: Instant,
         full: bool,
-        assign: impl FnOnce(&K) -> u32,
-    ) -> Result<(u32, bool), K> {
+        slots: &mut impl SlotTable<K>,
+    ) -> Result<(u32, bool), K>
+    where
+        K: Clone,
+    {
         // A refused key must not reach `entry`: a vacant entry reserves room for one more key, and the
         // map of a full heap that has absorbed much churn would grow (allocate) to give it.
         if full && !self.map.contains_key(&key) {
@@ -86,7 +114,7 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
         Ok(match self.map.entry(key) {
             Entry::Occupied(entry) => (*entry.get(), false),
             Entry::Vacant(entry) => {
-                let slot = assign(entry.key());
+                let slot = slots.fill(None, entry.key().clone(), deadline);
                 entry.insert(slot);
                 (slot, true)
             }
@@ -94,7 +122,7 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
     }
 
     #[inline]
-    fn remove(&mut self, key: &K) -> Option<u32> {
+    fn remove(&mut self, key: &K, _: &impl SlotTable<K>) -> Option<u32> {
         self.map.remove(key)
     }
 }
@@ -126,68 +154,75 @@ macro_rules! dense_keys {
 }
 dense_keys!(u8, u16, u32, u64, usize);
 
-/// The key index for small integer keys ([`DenseKey`]): an array from key to slot, no hashing.
+/// The key index for small integer keys ([`DenseKey`]): key `k` lives in slot `k`, no hashing and no
+/// map at all.
 ///
 /// A dense heap of capacity `n` takes the keys `0..n`; a larger key is refused like a key beyond the
-/// capacity. Costs one array access per lookup, where a hash map costs a hash and a probe, and keys
-/// scheduled in order touch memory in order.
+/// capacity. Finding a key's slot costs nothing, and a schedule or a cancel touches only that slot (and
+/// the heap), one cache line where a map adds another.
 pub struct Dense {
-    /// Slot of each key index, or `NONE`.
-    slots: Box<[u32]>,
+    /// The number of keys (and slots).
+    range: usize,
 }
 
 impl Dense {
-    const NONE: u32 = u32::MAX;
+    /// The slot of `key`, if it is in range.
+    #[inline]
+    fn slot<K: DenseKey>(&self, key: &K) -> Option<u32> {
+        let index = key.index();
+        // `range` is at most `u32::MAX` (`with_capacity`), so an index below it fits.
+        (index < self.range).then_some(index as u32)
+    }
 }
 
 impl sealed::Sealed for Dense {}
 
 impl<K: DenseKey> KeyIndex<K> for Dense {
+    const KEY_IS_SLOT: bool = true;
+
     fn with_capacity(capacity: usize) -> Self {
         Self {
-            slots: vec![Self::NONE; capacity].into_boxed_slice(),
+            range: capacity.min(u32::MAX as usize),
         }
     }
 
     #[inline]
-    fn get(&self, key: &K) -> Option<u32> {
-        let slot = *self.slots.get(key.index())?;
-        (slot != Self::NONE).then_some(slot)
+    fn get(&self, key: &K, slots: &impl SlotTable<K>) -> Option<u32> {
+        self.slot(key).filter(|&slot| slots.in_use(slot))
     }
 
     #[inline]
-    fn find_or_assign(
+    fn find_or_fill(
         &mut self,
         key: K,
+        deadline: Instant,
         full: bool,
-        assign: impl FnOnce(&K) -> u32,
-    ) -> Result<(u32, bool), K> {
-        let Some(entry) = self.slots.get_mut(key.index()) else {
+        slots: &mut impl SlotTable<K>,
+    ) -> Result<(u32, bool), K>
+    where
+        K: Clone,
+    {
+        let Some(slot) = self.slot(&key) else {
             return Err(key);
         };
-        if *entry != Self::NONE {
-            return Ok((*entry, false));
+        if slots.in_use(slot) {
+            return Ok((slot, false));
         }
         if full {
             return Err(key);
         }
-        let slot = assign(&key);
-        *entry = slot;
-        Ok((slot, true))
+        Ok((slots.fill(Some(slot), key, deadline), true))
     }
 
     #[inline]
-    fn remove(&mut self, key: &K) -> Option<u32> {
-        let entry = self.slots.get_mut(key.index())?;
-        let slot = core::mem::replace(entry, Self::NONE);
-        (slot != Self::NONE).then_some(slot)
+    fn remove(&mut self, key: &K, slots: &impl SlotTable<K>) -> Option<u32> {
+        // Nothing to forget: the slot itself says whether the key is scheduled.
+        self.get(key, slots)
     }
 }
 
 impl fmt::Debug for Dense {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dense")
-            .field("range", &self.slots.len())
-            .finish()
+        f.debug_struct("Dense").field("range", &self.range).finish()
     }
 }

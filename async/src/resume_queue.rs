@@ -21,9 +21,8 @@ impl ResumeId {
 /// Items deferred until a deadline (a retry with backoff), at most `capacity` of them.
 ///
 /// Each node owns its queue: no lock, no atomic, no cross-thread traffic. Equal deadlines come out in
-/// the order they were deferred; a deadline in the past is due at once (deadlines earlier than the
-/// queue's construction all sort as equal). A full queue hands the item back: nothing is dropped, and
-/// nothing grows.
+/// the order they were deferred; a deadline in the past is due at once (and sorts by its time like any
+/// other). A full queue hands the item back: nothing is dropped, and nothing grows.
 ///
 /// Costs, with `n` deferred items: `defer` O(log n) (one heap push), `cancel` O(1) (the heap entry is
 /// dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it

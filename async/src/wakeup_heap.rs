@@ -57,17 +57,17 @@ impl std::error::Error for Capacity {}
 ///
 /// * [`schedule`](WakeupHeap::schedule) inserts or replaces: one live wakeup per key, with a new
 ///   [`Revision`]. A replaced or cancelled wakeup never fires.
-/// * Equal deadlines fire in schedule order. A deadline in the past is due at once. Deadlines earlier
-///   than the heap's construction all sort as equal (due at once, in schedule order).
+/// * Equal deadlines fire in schedule order. A deadline in the past is due at once, and sorts by its
+///   time like any other.
 /// * The capacity is a bound: a new key beyond it is refused with [`Capacity`]; nothing grows.
 ///
 /// Keys: any `K: Hash + Eq + Clone` ([`with_capacity`](WakeupHeap::with_capacity)), found through a
 /// `HashMap` hashed by [`KeyHasher`](crate::KeyHasher) (foldhash); or, for small integer keys, the dense
-/// fast path ([`dense`](WakeupHeap::dense)), which indexes an array by the key instead of hashing it.
+/// fast path ([`dense`](WakeupHeap::dense)), where key `k` lives in slot `k`: no hashing, no map.
 ///
-/// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup and one heap push, whose sift-up
-/// usually stops after a level or two), `cancel` O(1) (a hash removal; the heap entry is dropped
-/// lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
+/// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup, or none on the dense path, and
+/// one heap push, whose sift-up usually stops after a level or two), `cancel` O(1) (a hash removal, or
+/// none; the heap entry is dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
 /// top, hence `&mut self`). No allocation after construction.
 ///
 /// # Examples
@@ -95,7 +95,7 @@ impl std::error::Error for Capacity {}
 /// # Ok::<(), ctrlchan_async::Capacity>(())
 /// ```
 pub struct WakeupHeap<K, I = Hashed<K>> {
-    /// Key -> slot of `timed`.
+    /// Key -> slot of `timed` (a map, or the key itself).
     index: I,
     /// The slots hold the keys (cloned once, at their first schedule), so a pop hands the key out.
     timed: TimedSlots<K>,
@@ -111,8 +111,8 @@ impl<K: Hash + Eq + Clone> WakeupHeap<K> {
 
 impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
     /// A heap for the small integer keys `0..capacity` (capped at `u32::MAX`): the dense fast path,
-    /// which finds a key's slot by indexing an array instead of hashing. A key at or above `capacity`
-    /// is refused with [`Capacity`].
+    /// where key `k` lives in slot `k`: no hashing and no map, so a schedule or a cancel touches the
+    /// key's slot and the heap only. A key at or above `capacity` is refused with [`Capacity`].
     ///
     /// # Examples
     ///
@@ -134,7 +134,11 @@ impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
 
 impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     fn build(capacity: usize) -> Self {
-        let timed = TimedSlots::with_capacity(capacity);
+        let timed = if I::KEY_IS_SLOT {
+            TimedSlots::with_owner_slots(capacity)
+        } else {
+            TimedSlots::with_capacity(capacity)
+        };
         Self {
             index: I::with_capacity(timed.capacity()),
             timed,
@@ -149,13 +153,9 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     /// [`Capacity`] when `key` is new and `capacity` keys are already scheduled.
     pub fn schedule(&mut self, key: K, deadline: Instant) -> Result<Revision, Capacity> {
         let full = self.timed.len() == self.timed.capacity();
-        let timed = &mut self.timed;
-        let found = self.index.find_or_assign(key, full, |key| {
-            let Ok(place) = timed.insert(key.clone(), deadline) else {
-                unreachable!("a slot is free: the heap is not full");
-            };
-            place.slot
-        });
+        let found = self
+            .index
+            .find_or_fill(key, deadline, full, &mut self.timed);
         let place = match found {
             // A new key: `assign` scheduled it.
             Ok((slot, true)) => self.timed.place_of(slot).expect("just inserted").0,
@@ -172,7 +172,7 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     /// Cancels the pending wakeup of `key`. `false` when it had none (never scheduled, already fired,
     /// or cancelled): a no-op.
     pub fn cancel(&mut self, key: &K) -> bool {
-        let Some(slot) = self.index.remove(key) else {
+        let Some(slot) = self.index.remove(key, &self.timed) else {
             return false;
         };
         let (place, _) = self.timed.place_of(slot).expect("a mapped slot is in use");
@@ -193,7 +193,7 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
 
     /// The pending deadline and revision of `key`, if it has one.
     pub fn get(&self, key: &K) -> Option<(Instant, Revision)> {
-        let slot = self.index.get(key)?;
+        let slot = self.index.get(key, &self.timed)?;
         self.timed
             .place_of(slot)
             .map(|(place, deadline)| (deadline, Revision(place.seq)))
@@ -201,7 +201,7 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
 
     /// `true` when `key` has a pending wakeup.
     pub fn contains(&self, key: &K) -> bool {
-        self.index.get(key).is_some()
+        self.index.get(key, &self.timed).is_some()
     }
 
     /// Keys with a pending wakeup.
@@ -229,7 +229,8 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     }
 
     fn unmap(&mut self, expired: Expired<K>) -> Wakeup<K> {
-        self.index.remove(&expired.value);
+        // The slot is free already: a dense index has nothing to forget, a hashed one drops the key.
+        self.index.remove(&expired.value, &self.timed);
         Wakeup {
             key: expired.value,
             revision: Revision(expired.place.seq),

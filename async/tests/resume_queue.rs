@@ -284,7 +284,7 @@ fn past_deadlines_are_due_at_once_in_deadline_order() {
 }
 
 #[test]
-fn deadlines_before_construction_sort_as_equal_in_defer_order() {
+fn deadlines_before_construction_keep_their_order() {
     let early = Instant::now();
     // Both deadlines below are now strictly earlier than the queue's construction.
     std::thread::sleep(ms(5));
@@ -293,14 +293,15 @@ fn deadlines_before_construction_sort_as_equal_in_defer_order() {
     queue.defer("later of the two", early + ms(2)).unwrap();
     queue.defer("earlier of the two", early).unwrap();
     queue.defer("after construction", now).unwrap();
+    assert_eq!(queue.next_deadline(), Some(early));
     let out: Vec<_> = std::iter::from_fn(|| queue.pop_due(now))
         .map(|(_, item)| item)
         .collect();
     assert_eq!(
         out,
         [
-            "later of the two",
             "earlier of the two",
+            "later of the two",
             "after construction"
         ]
     );

@@ -361,7 +361,7 @@ fn past_deadlines_are_due_at_once_in_deadline_order() {
 }
 
 #[test]
-fn deadlines_before_construction_sort_as_equal_in_schedule_order() {
+fn deadlines_before_construction_keep_their_order_and_value() {
     let early = Instant::now();
     // Both deadlines below are now strictly earlier than the heap's construction.
     std::thread::sleep(ms(5));
@@ -370,20 +370,22 @@ fn deadlines_before_construction_sort_as_equal_in_schedule_order() {
     heap.schedule("later of the two", early + ms(2)).unwrap();
     heap.schedule("earlier of the two", early).unwrap();
     heap.schedule("after construction", now).unwrap();
+    assert_eq!(heap.next_deadline(), Some(early));
     let order: Vec<_> = std::iter::from_fn(|| heap.pop_due(now)).collect();
     let keys: Vec<_> = order.iter().map(|w| w.key).collect();
-    // Schedule order among the pre-construction deadlines, though their deadlines are not.
+    // Deadline order, though scheduled the other way round: a past deadline sorts like any other.
     assert_eq!(
         keys,
         [
-            "later of the two",
             "earlier of the two",
+            "later of the two",
             "after construction"
         ]
     );
-    // Each wakeup still reports the exact deadline it was given.
-    assert_eq!(order[0].deadline, early + ms(2));
-    assert_eq!(order[1].deadline, early);
+    // Each wakeup reports the exact deadline it was given.
+    assert_eq!(order[0].deadline, early);
+    assert_eq!(order[1].deadline, early + ms(2));
+    assert_eq!(order[2].deadline, now);
 }
 
 #[test]

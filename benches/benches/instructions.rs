@@ -78,7 +78,6 @@ type Wakeups = (WakeupHeap<u64>, Instant, Workload);
 fn wakeup_heap(keys: usize) -> Wakeups {
     let work = Workload::new(keys);
     let mut heap = WakeupHeap::with_capacity(keys);
-    // Taken after the heap: its deadlines before its construction would all sort as equal.
     let base = Instant::now();
     for (key, &offset) in (0u64..).zip(&work.deadlines) {
         heap.schedule(key, base + offset).expect("within capacity");

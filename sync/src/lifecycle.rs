@@ -14,10 +14,11 @@
 //!
 //! # Deadlines
 //!
-//! Deadlines are `Instant`s. To fit one in an atomic word it is stored as signed nanoseconds from an
-//! origin `Instant` fixed when the channel is built (the one clock read of the core: it never *judges*
-//! time, it only needs a reference point). The encoding is order-preserving, so escalation is one
-//! `fetch_min`; it is exact within ±292 years of the origin and saturates beyond.
+//! Deadlines are `Instant`s. To fit one in an atomic word it is stored as an [`InstantScale`] stamp:
+//! signed nanoseconds from an origin `Instant` fixed when the channel is built (the one clock read of
+//! the core: it never *judges* time, it only needs a reference point). The encoding is
+//! order-preserving, so escalation is one `fetch_min`; it is exact within ±292 years of the origin and
+//! saturates beyond.
 //!
 //! # Memory ordering
 //!
@@ -29,8 +30,9 @@
 //! skips the repeat (it remembers what it delivered), so no order is delivered twice.
 
 use core::fmt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use crate::InstantScale;
 use crate::error::Closed;
 use crate::loom::{AtomicU64, AtomicUsize, Ordering};
 
@@ -77,7 +79,8 @@ pub enum OrderStatus {
 pub(crate) struct LifecycleSlot {
     flags: AtomicUsize,
     deadline: AtomicU64,
-    origin: Instant,
+    /// Deadlines as ordered stamps around the channel's construction.
+    scale: InstantScale,
 }
 
 /// What the receiver last delivered, so that a re-set pending bit with nothing new is not delivered twice.
@@ -91,32 +94,17 @@ impl LifecycleSlot {
         Self {
             flags: AtomicUsize::new(0),
             deadline: AtomicU64::new(NO_DEADLINE),
-            origin: Instant::now(),
+            scale: InstantScale::new(),
         }
     }
 
     fn encode(&self, at: Instant) -> u64 {
-        let signed = match at.checked_duration_since(self.origin) {
-            Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            None => {
-                i64::try_from(self.origin.duration_since(at).as_nanos()).map_or(i64::MIN, |n| -n)
-            }
-        };
-        // Flipping the sign bit maps i64 order onto u64 order; the top value is kept for "none".
-        ((signed as u64) ^ (1 << 63)).min(NO_DEADLINE - 1)
+        // The top value is kept for "none".
+        self.scale.encode(at).min(NO_DEADLINE - 1)
     }
 
     fn decode(&self, encoded: u64) -> Option<Instant> {
-        if encoded == NO_DEADLINE {
-            return None;
-        }
-        let signed = (encoded ^ (1 << 63)) as i64;
-        let magnitude = Duration::from_nanos(signed.unsigned_abs());
-        if signed >= 0 {
-            Some(self.origin.checked_add(magnitude).unwrap_or(self.origin))
-        } else {
-            Some(self.origin.checked_sub(magnitude).unwrap_or(self.origin))
-        }
+        (encoded != NO_DEADLINE).then(|| self.scale.decode(encoded))
     }
 
     /// Requests Drain.
@@ -285,20 +273,23 @@ impl fmt::Debug for LifecycleSlot {
 #[cfg(all(test, not(ctrlchan_loom)))]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
-    fn deadlines_round_trip_on_both_sides_of_the_origin() {
+    fn deadlines_round_trip_and_none_stays_apart() {
         let slot = LifecycleSlot::new();
-        for offset in [0u64, 1, 999, 1_000_000_007, 86_400 * 1_000_000_000] {
-            let later = slot.origin + Duration::from_nanos(offset);
+        let origin = slot.scale.origin();
+        for offset in [0u64, 1, 86_400 * 1_000_000_000] {
+            let later = origin + Duration::from_nanos(offset);
             assert_eq!(slot.decode(slot.encode(later)), Some(later));
-            if let Some(earlier) = slot.origin.checked_sub(Duration::from_nanos(offset)) {
-                assert_eq!(slot.decode(slot.encode(earlier)), Some(earlier));
-                assert!(
-                    slot.encode(earlier) <= slot.encode(later),
-                    "encoding keeps order"
-                );
-            }
+        }
+        assert_eq!(slot.decode(NO_DEADLINE), None);
+        let far = Duration::from_secs(300 * 365 * 86_400);
+        if let Some(beyond) = origin.checked_add(far) {
+            assert!(
+                slot.encode(beyond) < NO_DEADLINE,
+                "a deadline never reads as none"
+            );
         }
     }
 
@@ -306,7 +297,7 @@ mod tests {
     fn a_shutdown_request_set_again_with_nothing_new_is_not_delivered_twice() {
         let slot = LifecycleSlot::new();
         let mut delivered = Delivered::default();
-        let deadline = slot.origin + Duration::from_secs(5);
+        let deadline = slot.scale.origin() + Duration::from_secs(5);
         assert_eq!(slot.request_shutdown(deadline), Ok(OrderStatus::Accepted));
         assert_eq!(
             slot.take(&mut delivered),
