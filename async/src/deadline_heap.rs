@@ -120,16 +120,24 @@ impl DeadlineHeap {
         let len = self.entries.len();
         let mut hole = 0;
         loop {
-            let first = hole * ARITY + 1;
-            let best = if first + ARITY <= len {
-                self.smallest_of_four(first)
-            } else if first < len {
-                self.smallest_of(first, len)
-            } else {
+            let Some(best) = self.smallest_child(hole, len) else {
                 return hole;
             };
             self.entries[hole] = self.entries[best];
             hole = best;
+        }
+    }
+
+    /// The index of the smallest child of `index` among the first `len` entries, or `None` for a leaf.
+    #[inline(always)]
+    fn smallest_child(&self, index: usize, len: usize) -> Option<usize> {
+        let first = index * ARITY + 1;
+        if first + ARITY <= len {
+            Some(self.smallest_of_four(first))
+        } else if first < len {
+            Some(self.smallest_of(first, len))
+        } else {
+            None
         }
     }
 
@@ -194,15 +202,7 @@ impl DeadlineHeap {
     fn sift_down(&mut self, mut index: usize) {
         let len = self.entries.len();
         let entry = self.entries[index];
-        loop {
-            let first = index * ARITY + 1;
-            let best = if first + ARITY <= len {
-                self.smallest_of_four(first)
-            } else if first < len {
-                self.smallest_of(first, len)
-            } else {
-                break;
-            };
+        while let Some(best) = self.smallest_child(index, len) {
             if !self.entries[best].before(&entry) {
                 break;
             }

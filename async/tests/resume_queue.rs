@@ -3,8 +3,8 @@
 //!
 //! Items carry a unique id and count their drops, so the runs also check conservation: every deferred
 //! item comes out exactly once (popped, cancelled, drained, or handed back by a full queue), nothing else
-//! comes out, and the queue never drops an item it holds. Deadlines are `base + offset` with `base` read
-//! after construction, as deadlines earlier than the construction all sort as equal.
+//! comes out, and the queue never drops an item it holds. Deadlines are `base + offset`; deadlines
+//! before the construction have a test of their own.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -2,9 +2,8 @@
 //! clock advances, pops and drains; then the documented examples as plain unit tests.
 //!
 //! The model is a `BTreeMap` ordered by `(deadline, schedule sequence)` plus a map from each key to its
-//! current entry. Deadlines are built as `base + offset`, with `base` read after the heap is constructed:
-//! deadlines earlier than the construction all sort as equal (a documented rule with its own test), and
-//! the model does not reproduce that corner.
+//! current entry. Deadlines are built as `base + offset`; deadlines before the heap's construction have
+//! a test of their own.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};

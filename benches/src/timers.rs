@@ -388,7 +388,6 @@ macro_rules! ours_wakeups {
 
             fn with_capacity(capacity: usize) -> Self {
                 let heap = $build(capacity);
-                // Taken after the heap: its deadlines before its construction would all sort as equal.
                 let base = Instant::now();
                 Self {
                     heap,
@@ -618,7 +617,6 @@ impl Deferrals for OursDeferrals {
 
     fn with_capacity(capacity: usize) -> Self {
         let queue = ResumeQueue::with_capacity(capacity);
-        // Taken after the queue: its deadlines before its construction would all sort as equal.
         let base = Instant::now();
         Self {
             queue,
