@@ -113,6 +113,16 @@ impl DeadlineHeap {
         Some(top)
     }
 
+    /// Replaces the earliest entry by `entry`, which sorts after it, and restores the heap order.
+    pub(crate) fn replace_top(&mut self, entry: Entry) {
+        debug_assert!(
+            self.entries.first().is_some_and(|top| top.before(&entry)),
+            "a replacement sorts after the top it replaces"
+        );
+        self.entries[0] = entry;
+        self.sift_down(0);
+    }
+
     /// Moves the hole at the top down to a leaf, each step filling it with the smallest child; returns
     /// the leaf's index.
     #[inline]

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::Instant;
 
+use crate::timed_slots::Queued;
+
 /// The hasher of the hashed key index: foldhash's fast variant, seeded per process.
 ///
 /// Keys are chosen by the node's own code (flush timers, retry slots), not by remote input, so speed
@@ -40,13 +42,25 @@ pub trait KeyIndex<K>: sealed::Sealed {
     #[doc(hidden)]
     const KEY_IS_SLOT: bool;
 
+    /// What a slot keeps of its key: the key itself, or nothing when the slot number is the key.
+    #[doc(hidden)]
+    type Stored;
+
+    /// How a slot knows its heap entry: whether a later deadline is pushed or only written to the slot.
+    #[doc(hidden)]
+    type Queued: Queued;
+
+    /// The key of `slot`, from what the slot kept of it.
+    #[doc(hidden)]
+    fn key(slot: u32, stored: Self::Stored) -> K;
+
     /// An index for keys of a heap of `capacity` slots, with all its storage reserved.
     #[doc(hidden)]
     fn with_capacity(capacity: usize) -> Self;
 
     /// The slot of `key`, if it is scheduled.
     #[doc(hidden)]
-    fn get(&self, key: &K, slots: &impl SlotTable<K>) -> Option<u32>;
+    fn get(&self, key: &K, slots: &impl SlotTable<Self::Stored>) -> Option<u32>;
 
     /// The slot of `key` (`Ok((slot, false))`), or, when it has none, the slot it is stored in due at
     /// `deadline` (`Ok((slot, true))`). A key the index cannot take, or a new key when `full`, is
@@ -57,14 +71,14 @@ pub trait KeyIndex<K>: sealed::Sealed {
         key: K,
         deadline: Instant,
         full: bool,
-        slots: &mut impl SlotTable<K>,
+        slots: &mut impl SlotTable<Self::Stored>,
     ) -> Result<(u32, bool), K>
     where
         K: Clone;
 
     /// Forgets `key`; its slot, if it was scheduled.
     #[doc(hidden)]
-    fn remove(&mut self, key: &K, slots: &impl SlotTable<K>) -> Option<u32>;
+    fn remove(&mut self, key: &K, slots: &impl SlotTable<Self::Stored>) -> Option<u32>;
 }
 
 /// The default key index: a `HashMap` from key to slot, hashed by [`KeyHasher`], for any
@@ -80,6 +94,17 @@ impl<K> sealed::Sealed for Hashed<K> {}
 
 impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
     const KEY_IS_SLOT: bool = false;
+
+    /// The slot keeps a clone of the key, to hand it out when it fires.
+    type Stored = K;
+
+    /// Every schedule pushes: a stand-in's sequence number would make a `u64` key's slot 64 bytes.
+    type Queued = ();
+
+    #[inline]
+    fn key(_: u32, stored: K) -> K {
+        stored
+    }
 
     fn with_capacity(capacity: usize) -> Self {
         Self {
@@ -136,9 +161,12 @@ impl<K> fmt::Debug for Hashed<K> {
 }
 
 /// A key that is a small integer: its own index in a [`Dense`] key index.
-pub trait DenseKey {
+pub trait DenseKey: Sized {
     /// The key as an index; a dense heap of capacity `n` takes the keys whose index is below `n`.
     fn index(&self) -> usize;
+
+    /// The key whose [`index`](DenseKey::index) is `index`, if there is one.
+    fn from_index(index: usize) -> Option<Self>;
 }
 
 macro_rules! dense_keys {
@@ -148,6 +176,11 @@ macro_rules! dense_keys {
             fn index(&self) -> usize {
                 // A key too large for `usize` is out of range of every heap: it maps to `usize::MAX`.
                 usize::try_from(*self).unwrap_or(usize::MAX)
+            }
+
+            #[inline]
+            fn from_index(index: usize) -> Option<Self> {
+                Self::try_from(index).ok()
             }
         })*
     };
@@ -159,7 +192,9 @@ dense_keys!(u8, u16, u32, u64, usize);
 ///
 /// A dense heap of capacity `n` takes the keys `0..n`; a larger key is refused like a key beyond the
 /// capacity. Finding a key's slot costs nothing, and a schedule or a cancel touches only that slot (and
-/// the heap), one cache line where a map adds another.
+/// the heap), one cache line where a map adds another. The slot keeps no copy of the key (its number is
+/// the key), which leaves room for the sequence number of its heap entry: a schedule to a later deadline
+/// then writes the slot and pushes nothing (see [`WakeupHeap::dense`](crate::WakeupHeap::dense)).
 pub struct Dense {
     /// The number of keys (and slots).
     range: usize,
@@ -180,6 +215,16 @@ impl sealed::Sealed for Dense {}
 impl<K: DenseKey> KeyIndex<K> for Dense {
     const KEY_IS_SLOT: bool = true;
 
+    type Stored = ();
+
+    type Queued = u64;
+
+    #[inline]
+    fn key(slot: u32, (): ()) -> K {
+        // Slots are filled only for keys whose index is the slot number.
+        K::from_index(slot as usize).expect("a slot in use was filled for its key")
+    }
+
     fn with_capacity(capacity: usize) -> Self {
         Self {
             range: capacity.min(u32::MAX as usize),
@@ -187,7 +232,7 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
     }
 
     #[inline]
-    fn get(&self, key: &K, slots: &impl SlotTable<K>) -> Option<u32> {
+    fn get(&self, key: &K, slots: &impl SlotTable<()>) -> Option<u32> {
         self.slot(key).filter(|&slot| slots.in_use(slot))
     }
 
@@ -197,7 +242,7 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
         key: K,
         deadline: Instant,
         full: bool,
-        slots: &mut impl SlotTable<K>,
+        slots: &mut impl SlotTable<()>,
     ) -> Result<(u32, bool), K>
     where
         K: Clone,
@@ -211,11 +256,11 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
         if full {
             return Err(key);
         }
-        Ok((slots.fill(Some(slot), key, deadline), true))
+        Ok((slots.fill(Some(slot), (), deadline), true))
     }
 
     #[inline]
-    fn remove(&mut self, key: &K, slots: &impl SlotTable<K>) -> Option<u32> {
+    fn remove(&mut self, key: &K, slots: &impl SlotTable<()>) -> Option<u32> {
         // Nothing to forget: the slot itself says whether the key is scheduled.
         self.get(key, slots)
     }

@@ -8,14 +8,22 @@
 //! `2 * capacity` entries. Removing or rescheduling leaves the old heap entry in place, now stale. Stale
 //! entries are popped when they reach the top (by `pop_due`, `next_deadline`), or cleared together when
 //! nothing is live any more; when the heap's room is used up, the heap is rebuilt from the slots in use
-//! (a compaction). Since at most `capacity` entries are live, a compaction leaves at least `capacity`
+//! (a compaction).
+//!
+//! A slot can also move to a later deadline without a push, when its owner keeps a [`Queued`] per slot
+//! (the dense [`WakeupHeap`](crate::WakeupHeap) does): the slot takes the new deadline and sequence
+//! number, and its older, earlier heap entry *stands in* for it. A stand-in that reaches the top is
+//! replaced there by the slot's current schedule. The stand-in sorts before the schedule it stands for,
+//! so nothing fires late; timers reset to a later deadline (idle and linger timeouts) then cost one write
+//! to their slot, and push nothing. Since at most `capacity` entries are live, a compaction leaves at least `capacity`
 //! free places: its O(capacity) cost is spread over at least that many schedules. It reads the slab in
 //! order rather than looking up each heap entry's slot, so at a million slots it streams through memory
 //! instead of taking a cache miss per entry.
 //!
 //! Costs, for `n` live values: insert and reschedule O(log n) worst case (one sift-up, usually a level or
-//! two), remove O(1), pop O(log n), next deadline O(1) amortized (it pops the stale entries it finds on
-//! top). Nothing allocates after construction.
+//! two; a lazy move to a later deadline O(1)), remove O(1), pop O(log n), next deadline O(1) amortized
+//! (it pops the stale entries it finds on top, and puts back the schedules of stand-ins). Nothing
+//! allocates after construction.
 
 use std::time::Instant;
 
@@ -24,18 +32,63 @@ use ctrlchan_sync::InstantScale;
 use crate::deadline_heap::{DeadlineHeap, Entry};
 use crate::key_index::SlotTable;
 
-/// One slot of the slab: 32 bytes for a `u64` value, aligned so that it never straddles two cache lines
-/// (a reschedule then touches one line of the slab).
+/// How a slot knows its heap entry.
+///
+/// `()`: the entry always carries the slot's current schedule (every reschedule pushes). `u64`: the
+/// sequence number of the entry queued for the slot, which may be an earlier schedule standing in for a
+/// later one (a reschedule to a later deadline pushes nothing).
+pub trait Queued: Copy + core::fmt::Debug {
+    /// `true` when a later deadline is written to the slot only.
+    const LAZY: bool;
+
+    /// Records that the entry of sequence number `seq` is queued for the slot.
+    fn queue(seq: u64) -> Self;
+
+    /// The sequence number of the entry queued for a slot whose current schedule is `current`.
+    fn seq(self, current: u64) -> u64;
+}
+
+impl Queued for () {
+    const LAZY: bool = false;
+
+    #[inline(always)]
+    fn queue(_: u64) -> Self {}
+
+    #[inline(always)]
+    fn seq(self, current: u64) -> u64 {
+        current
+    }
+}
+
+impl Queued for u64 {
+    const LAZY: bool = true;
+
+    #[inline(always)]
+    fn queue(seq: u64) -> Self {
+        seq
+    }
+
+    #[inline(always)]
+    fn seq(self, _: u64) -> u64 {
+        self
+    }
+}
+
+/// One slot of the slab: 32 bytes for a `u64` value without a [`Queued`] sequence, or for no value
+/// with one; aligned so that it never straddles two cache lines (a reschedule then touches one line
+/// of the slab).
 #[derive(Debug)]
 #[repr(align(32))]
-struct Slot<V> {
+struct Slot<V, Q> {
     /// `Some` while the slot is in use.
     value: Option<V>,
     /// The deadline as a stamp of the structure's scale: exact within ±292 years of its construction,
     /// and what the heap sorts by.
     at: u64,
-    /// The sequence number of the slot's current schedule; the live heap entry carries the same one.
+    /// The sequence number of the slot's current schedule.
     seq: u64,
+    /// Which heap entry stands for the slot: the current schedule's, or an earlier one (lazy owners).
+    queued: Q,
 }
 
 /// A value's place: its slot, and the sequence number of the schedule that put it there.
@@ -53,10 +106,11 @@ pub(crate) struct Expired<V> {
     pub(crate) deadline: Instant,
 }
 
-/// Values with deadlines, at most `capacity` of them.
+/// Values with deadlines, at most `capacity` of them; `Q` says whether a later deadline is pushed or
+/// only written ([`Queued`]).
 #[derive(Debug)]
-pub(crate) struct TimedSlots<V> {
-    slots: Vec<Slot<V>>,
+pub(crate) struct TimedSlots<V, Q = ()> {
+    slots: Vec<Slot<V, Q>>,
     /// The free slots, when this structure hands them out ([`insert`](TimedSlots::insert)); `None`
     /// when the owner chooses them ([`insert_at`](TimedSlots::insert_at)).
     free: Option<Vec<u32>>,
@@ -71,7 +125,7 @@ pub(crate) struct TimedSlots<V> {
     last_seq: u64,
 }
 
-impl<V> TimedSlots<V> {
+impl<V, Q: Queued> TimedSlots<V, Q> {
     /// Reserves everything for `capacity` values (at most `u32::MAX`); [`insert`](Self::insert) picks
     /// the slots.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
@@ -91,6 +145,7 @@ impl<V> TimedSlots<V> {
             value: None,
             at: 0,
             seq: 0,
+            queued: Q::queue(0),
         }));
         Self {
             slots,
@@ -139,6 +194,7 @@ impl<V> TimedSlots<V> {
         entry.value = Some(value);
         entry.at = at;
         entry.seq = seq;
+        entry.queued = Q::queue(seq);
         self.live += 1;
         self.push(Entry { at, seq, slot });
         Place { slot, seq }
@@ -150,10 +206,17 @@ impl<V> TimedSlots<V> {
         let at = self.scale.encode(deadline);
         let entry = &mut self.slots[slot as usize];
         debug_assert!(entry.value.is_some(), "rescheduling a free slot");
+        // Not earlier than the slot's deadline, so not earlier than its queued entry either (which is at
+        // most that deadline): the queued entry can stand in for the new schedule.
+        let stand_in = Q::LAZY && at >= entry.at;
         entry.at = at;
         entry.seq = seq;
-        // The old entry is stale now and stays in the heap until it surfaces or a compaction drops it.
-        self.push(Entry { at, seq, slot });
+        if !stand_in {
+            // The old entry is stale now: it stays in the heap until it surfaces or a compaction drops
+            // it.
+            entry.queued = Q::queue(seq);
+            self.push(Entry { at, seq, slot });
+        }
         Place { slot, seq }
     }
 
@@ -189,7 +252,7 @@ impl<V> TimedSlots<V> {
     }
 
     /// The earliest deadline. O(1) when the top of the heap is live; stale entries found there are
-    /// popped first.
+    /// popped first, and stand-ins replaced by their schedules.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         self.settle_top();
         self.heap.peek().map(|top| self.scale.decode(top.at))
@@ -246,11 +309,6 @@ impl<V> TimedSlots<V> {
         self.last_seq
     }
 
-    fn is_live(slots: &[Slot<V>], entry: &Entry) -> bool {
-        let slot = &slots[entry.slot as usize];
-        slot.seq == entry.seq && slot.value.is_some()
-    }
-
     fn push(&mut self, entry: Entry) {
         if self.heap.is_full() {
             self.compact();
@@ -258,12 +316,14 @@ impl<V> TimedSlots<V> {
         self.heap.push(entry);
     }
 
-    /// Rebuilds the heap from the slots in use: one entry per live value, the stale ones gone. The same
-    /// `(deadline, sequence)` as each value's live entry, so the order is unchanged.
+    /// Rebuilds the heap from the slots in use: one entry per value, carrying its current schedule;
+    /// the stale entries and the stand-ins are gone.
     #[cold]
     fn compact(&mut self) {
-        let live = (0u32..).zip(&self.slots).filter_map(|(slot, entry)| {
-            entry.value.as_ref().map(|_| Entry {
+        let live = (0u32..).zip(&mut self.slots).filter_map(|(slot, entry)| {
+            entry.value.as_ref()?;
+            entry.queued = Q::queue(entry.seq);
+            Some(Entry {
                 at: entry.at,
                 seq: entry.seq,
                 slot,
@@ -272,18 +332,32 @@ impl<V> TimedSlots<V> {
         self.heap.rebuild(live);
     }
 
-    /// Pops stale entries until the top is live (or the heap is empty).
+    /// Settles the top of the heap on a current schedule (or an empty heap): pops stale entries, and
+    /// replaces a stand-in by the schedule it stands for.
     fn settle_top(&mut self) {
-        while let Some(top) = self.heap.peek() {
-            if Self::is_live(&self.slots, top) {
-                break;
+        while let Some(&top) = self.heap.peek() {
+            let slot = &mut self.slots[top.slot as usize];
+            if slot.value.is_some() {
+                if top.seq == slot.seq {
+                    return;
+                }
+                if top.seq == slot.queued.seq(slot.seq) {
+                    // A stand-in (its deadline is earlier): the slot's schedule takes its place.
+                    slot.queued = Q::queue(slot.seq);
+                    self.heap.replace_top(Entry {
+                        at: slot.at,
+                        seq: slot.seq,
+                        slot: top.slot,
+                    });
+                    continue;
+                }
             }
             self.heap.pop();
         }
     }
 }
 
-impl<V> SlotTable<V> for TimedSlots<V> {
+impl<V, Q: Queued> SlotTable<V> for TimedSlots<V, Q> {
     #[inline]
     fn in_use(&self, slot: u32) -> bool {
         self.is_in_use(slot)

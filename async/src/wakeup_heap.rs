@@ -66,7 +66,8 @@ impl std::error::Error for Capacity {}
 /// fast path ([`dense`](WakeupHeap::dense)), where key `k` lives in slot `k`: no hashing, no map.
 ///
 /// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup, or none on the dense path, and
-/// one heap push, whose sift-up usually stops after a level or two), `cancel` O(1) (a hash removal, or
+/// one heap push, whose sift-up usually stops after a level or two; on the dense path a move to a later
+/// deadline pushes nothing, O(1)), `cancel` O(1) (a hash removal, or
 /// none; the heap entry is dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
 /// top, hence `&mut self`). No allocation after construction.
 ///
@@ -94,11 +95,12 @@ impl std::error::Error for Capacity {}
 /// assert_eq!((due.key, due.revision), (FlushKey::Batch, second));
 /// # Ok::<(), ctrlchan_async::Capacity>(())
 /// ```
-pub struct WakeupHeap<K, I = Hashed<K>> {
+pub struct WakeupHeap<K, I: KeyIndex<K> = Hashed<K>> {
     /// Key -> slot of `timed` (a map, or the key itself).
     index: I,
-    /// The slots hold the keys (cloned once, at their first schedule), so a pop hands the key out.
-    timed: TimedSlots<K>,
+    /// The slots hold the keys (cloned once, at their first schedule), or nothing when the slot
+    /// number is the key; a pop hands the key out.
+    timed: TimedSlots<I::Stored, I::Queued>,
 }
 
 impl<K: Hash + Eq + Clone> WakeupHeap<K> {
@@ -113,6 +115,11 @@ impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
     /// A heap for the small integer keys `0..capacity` (capped at `u32::MAX`): the dense fast path,
     /// where key `k` lives in slot `k`: no hashing and no map, so a schedule or a cancel touches the
     /// key's slot and the heap only. A key at or above `capacity` is refused with [`Capacity`].
+    ///
+    /// A schedule that moves a key to a later deadline (an idle or linger timer reset again) only
+    /// writes the key's slot: its earlier heap entry stands in for it, and is replaced by the new
+    /// schedule if it reaches the top first. The wakeup still fires once, at its last deadline, in
+    /// schedule order among equal deadlines.
     ///
     /// # Examples
     ///
@@ -228,18 +235,19 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
         })
     }
 
-    fn unmap(&mut self, expired: Expired<K>) -> Wakeup<K> {
+    fn unmap(&mut self, expired: Expired<I::Stored>) -> Wakeup<K> {
+        let key = I::key(expired.place.slot, expired.value);
         // The slot is free already: a dense index has nothing to forget, a hashed one drops the key.
-        self.index.remove(&expired.value, &self.timed);
+        self.index.remove(&key, &self.timed);
         Wakeup {
-            key: expired.value,
+            key,
             revision: Revision(expired.place.seq),
             deadline: expired.deadline,
         }
     }
 }
 
-impl<K, I: fmt::Debug> fmt::Debug for WakeupHeap<K, I> {
+impl<K, I: KeyIndex<K> + fmt::Debug> fmt::Debug for WakeupHeap<K, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakeupHeap")
             .field("index", &self.index)

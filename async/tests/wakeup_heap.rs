@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 use ctrlchan_async::{Capacity, KeyIndex, Revision, Wakeup, WakeupHeap};
 use proptest::prelude::*;
 
-/// One step of a random run. Offsets and advances are in milliseconds; the small ranges give many
-/// equal deadlines and many deadlines that are already past when scheduled.
+/// One step of a random run. Offsets and advances are in milliseconds, with a few nanoseconds more on
+/// deadlines; the small ranges give many equal deadlines, many a nanosecond apart, and many that are
+/// already past when scheduled.
 #[derive(Debug, Clone)]
 enum Op {
-    /// Schedules `key` at `base + offset`: a new key or a replacement, depending on the state.
-    Schedule { key: u32, offset: u64 },
+    /// Schedules `key` at `base + offset` milliseconds `+ nanos`: a new key or a replacement,
+    /// depending on the state.
+    Schedule { key: u32, offset: u64, nanos: u64 },
     /// Cancels `key`, live or not.
     Cancel { key: u32 },
     /// Moves `now` forward.
@@ -29,7 +31,8 @@ enum Op {
 
 fn op(keys: u32, horizon: u64) -> impl Strategy<Value = Op> {
     prop_oneof![
-        5 => (0..keys, 0..horizon).prop_map(|(key, offset)| Op::Schedule { key, offset }),
+        5 => (0..keys, 0..horizon, 0..3u64)
+            .prop_map(|(key, offset, nanos)| Op::Schedule { key, offset, nanos }),
         2 => (0..keys).prop_map(|key| Op::Cancel { key }),
         2 => (0..4u64).prop_map(|by| Op::Advance { by }),
         2 => Just(Op::PopDue),
@@ -39,9 +42,11 @@ fn op(keys: u32, horizon: u64) -> impl Strategy<Value = Op> {
 
 /// Mostly replacements and cancels of a few keys, so that stale heap entries pile up and the heap's
 /// fixed room (twice the capacity) is compacted many times in one run.
-fn churn_op(keys: u32, horizon: u64) -> impl Strategy<Value = Op> {
+/// `jitter`: the nanoseconds added to deadlines are below it (1: none).
+fn churn_op(keys: u32, horizon: u64, jitter: u64) -> impl Strategy<Value = Op> {
     prop_oneof![
-        12 => (0..keys, 0..horizon).prop_map(|(key, offset)| Op::Schedule { key, offset }),
+        12 => (0..keys, 0..horizon, 0..jitter)
+            .prop_map(|(key, offset, nanos)| Op::Schedule { key, offset, nanos }),
         4 => (0..keys).prop_map(|key| Op::Cancel { key }),
         1 => (0..3u64).prop_map(|by| Op::Advance { by }),
         1 => Just(Op::PopDue),
@@ -138,8 +143,8 @@ fn run_on<I: KeyIndex<u32>>(
     assert_eq!(heap.capacity(), capacity);
     for op in ops {
         match *op {
-            Op::Schedule { key, offset } => {
-                let at = base + Duration::from_millis(offset);
+            Op::Schedule { key, offset, nanos } => {
+                let at = base + Duration::from_millis(offset) + Duration::from_nanos(nanos);
                 let is_new = !model.live.contains_key(&key);
                 let out_of_range = dense && key as usize >= capacity;
                 if is_new && (model.live.len() == capacity || out_of_range) {
@@ -245,7 +250,7 @@ proptest! {
     /// fills with stale ones again and again, so compaction runs many times per case.
     #[test]
     fn matches_the_model_through_many_compactions(
-        ops in prop::collection::vec(churn_op(6, 12), 500),
+        ops in prop::collection::vec(churn_op(6, 12, 3), 500),
     ) {
         run(4, &ops);
     }
@@ -253,7 +258,7 @@ proptest! {
     /// Compaction on the dense path (keys 0..4 only, so every schedule is in range).
     #[test]
     fn the_dense_path_matches_the_model_through_many_compactions(
-        ops in prop::collection::vec(churn_op(4, 12), 500),
+        ops in prop::collection::vec(churn_op(4, 12, 3), 500),
     ) {
         run_dense(4, &ops);
     }
@@ -263,7 +268,7 @@ proptest! {
     #[test]
     fn equal_deadlines_match_the_model(
         capacity in 1usize..=16,
-        ops in prop::collection::vec(churn_op(20, 1), 1..400),
+        ops in prop::collection::vec(churn_op(20, 1, 1), 1..400),
     ) {
         run(capacity, &ops);
     }
@@ -306,6 +311,56 @@ fn replace_to_an_earlier_deadline_fires_once_at_the_earlier_one() {
         Some(earlier)
     );
     assert_eq!(heap.pop_due(base + ms(10)), None);
+}
+
+/// On the dense path a move to a later deadline only rewrites the key's slot; its earlier heap entry
+/// stands in for it. The wakeup must still fire once, at the last deadline, with the last revision, and
+/// keep its place among equal deadlines.
+#[test]
+fn dense_moves_to_later_deadlines_fire_once_at_the_last_one() {
+    let mut heap = WakeupHeap::<u32, _>::dense(4);
+    let base = Instant::now();
+    heap.schedule(0, base + ms(1)).unwrap();
+    heap.schedule(0, base + ms(2)).unwrap();
+    let last = heap.schedule(0, base + ms(4)).unwrap();
+    heap.schedule(1, base + ms(4)).unwrap();
+    // Scheduled at 4 ms after 0's last move, so it fires after 0 there; then 0 moves to the same
+    // deadline again, behind 1.
+    heap.schedule(2, base + ms(4)).unwrap();
+    let again = heap.schedule(0, base + ms(4)).unwrap();
+    assert!(again > last);
+    assert_eq!(heap.get(&0), Some((base + ms(4), again)));
+    assert_eq!(heap.next_deadline(), Some(base + ms(4)));
+    assert_eq!(heap.pop_due(base + ms(3)), None);
+    let fired: Vec<_> = std::iter::from_fn(|| heap.pop_due(base + ms(4)))
+        .map(|w| (w.key, w.revision, w.deadline))
+        .collect();
+    assert_eq!(
+        fired.iter().map(|&(key, ..)| key).collect::<Vec<_>>(),
+        [1, 2, 0]
+    );
+    assert_eq!(fired[2].1, again);
+    assert_eq!(fired[2].2, base + ms(4));
+    assert!(heap.is_empty());
+    assert_eq!(heap.pop_due(base + ms(100)), None);
+}
+
+/// A move a nanosecond earlier than a slot's deadline must push: the entry queued for it is not early
+/// enough to stand in.
+#[test]
+fn dense_moves_a_nanosecond_earlier_fire_on_time() {
+    let mut heap = WakeupHeap::<u32, _>::dense(2);
+    let at = Instant::now() + ms(5);
+    let nanosecond = Duration::from_nanos(1);
+    heap.schedule(1, at).unwrap();
+    heap.schedule(1, at + ms(1)).unwrap(); // later: the entry at `at` stands in
+    heap.schedule(1, at - nanosecond).unwrap(); // earlier than both
+    assert_eq!(heap.next_deadline(), Some(at - nanosecond));
+    assert_eq!(
+        heap.pop_due(at - nanosecond).map(|w| w.deadline),
+        Some(at - nanosecond)
+    );
+    assert_eq!(heap.pop_due(at + ms(10)), None);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `Instant`s as ordered `u64` stamps: the encoding of the lifecycle slot's deadline word, and of the
 //! timer structures' deadlines in the async layer.
 
+use core::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// Encodes `Instant`s as `u64` stamps whose integer order is time order: signed nanoseconds from an
@@ -11,6 +12,18 @@ use std::time::{Duration, Instant};
 /// saturates beyond: every `Instant` encodes, and [`decode`](InstantScale::decode) gives back the
 /// `Instant` encoded, or, for one more than 292 years from the origin, the `Instant` 292 years from it.
 /// The origin is a reference point only: nothing here reads the clock except [`InstantScale::new`].
+///
+/// # How an `Instant` is read
+///
+/// `Instant` keeps its representation private, and its arithmetic (`checked_duration_since`) is not
+/// inlined across crates: some fifty instructions and a call per stamp, which is most of the work of a
+/// timer reschedule. An `Instant` does show its fields to a [`Hasher`], though: on every platform whose
+/// clock is a count of seconds and nanoseconds (Unix, Windows) its derived `Hash` writes a 64-bit count
+/// of seconds, then the nanoseconds as a `u32`. The scale reads an `Instant` that way, which inlines to
+/// a few moves. That reading is not a documented promise, so it is checked when the scale is built: the
+/// origin, and instants from a nanosecond to a year on both sides of it, must read as exactly the time
+/// between them. When any of that fails (another platform, a future standard library), the scale
+/// computes every stamp with `Instant` arithmetic instead: the same stamps, more slowly.
 ///
 /// # Examples
 ///
@@ -27,6 +40,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstantScale {
     origin: Instant,
+    /// The origin as its `Hash` impl writes it, when that reading was checked to count time; `None`:
+    /// stamps come from `Instant` arithmetic.
+    fields: Option<Fields>,
 }
 
 impl InstantScale {
@@ -39,8 +55,20 @@ impl InstantScale {
     }
 
     /// A scale around `origin`.
-    pub const fn with_origin(origin: Instant) -> Self {
-        Self { origin }
+    pub fn with_origin(origin: Instant) -> Self {
+        Self {
+            origin,
+            fields: Fields::checked(origin),
+        }
+    }
+
+    /// A scale around `origin` that computes every stamp with `Instant` arithmetic.
+    #[cfg(test)]
+    fn arithmetic(origin: Instant) -> Self {
+        Self {
+            origin,
+            fields: None,
+        }
     }
 
     /// The instant whose stamp is `2^63`.
@@ -51,14 +79,27 @@ impl InstantScale {
     /// The stamp of `at`: order-preserving, exact within ±292 years of the origin, saturating beyond.
     #[inline]
     pub fn encode(&self, at: Instant) -> u64 {
-        let signed = match at.checked_duration_since(self.origin) {
+        // Beyond ±292 years the reading overflows; the arithmetic then saturates.
+        let signed = match self
+            .fields
+            .and_then(|origin| Fields::of(at)?.nanos_since(origin))
+        {
+            Some(nanos) => nanos,
+            None => self.arithmetic_nanos(at),
+        };
+        // Flipping the sign bit maps i64 order onto u64 order.
+        (signed as u64) ^ Self::ORIGIN_STAMP
+    }
+
+    /// The signed nanoseconds from the origin to `at`, saturated, by `Instant` arithmetic.
+    #[cold]
+    fn arithmetic_nanos(&self, at: Instant) -> i64 {
+        match at.checked_duration_since(self.origin) {
             Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
             None => {
                 i64::try_from(self.origin.duration_since(at).as_nanos()).map_or(i64::MIN, |n| -n)
             }
-        };
-        // Flipping the sign bit maps i64 order onto u64 order.
-        (signed as u64) ^ Self::ORIGIN_STAMP
+        }
     }
 
     /// The instant of `stamp`: the one encoded, if it was within range.
@@ -76,6 +117,119 @@ impl InstantScale {
     }
 }
 
+/// An `Instant` as its `Hash` impl writes it: a count of seconds, then nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fields {
+    secs: i64,
+    nanos: u32,
+}
+
+impl Fields {
+    const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+    /// Offsets at which [`checked`](Self::checked) compares the reading with the time between two
+    /// instants: within a second, across whole seconds, and far away.
+    const PROBES: [Duration; 7] = [
+        Duration::from_nanos(1),
+        Duration::from_nanos(999_999_999),
+        Duration::from_secs(1),
+        Duration::from_nanos(1_000_000_001),
+        Duration::from_millis(61_500),
+        Duration::from_nanos(86_399_999_999_999),
+        Duration::new(365 * 86_400, 7),
+    ];
+
+    /// `at` as its `Hash` impl writes it, if that is one 64-bit integer and then one `u32`.
+    #[inline(always)]
+    fn of(at: Instant) -> Option<Self> {
+        let mut reader = FieldReader::default();
+        at.hash(&mut reader);
+        match reader {
+            FieldReader {
+                secs: Some(secs),
+                nanos: Some(nanos),
+                unexpected: false,
+            } => Some(Self { secs, nanos }),
+            _ => None,
+        }
+    }
+
+    /// The nanoseconds from `origin` to `self`, if they fit an `i64` (±292 years).
+    #[inline(always)]
+    fn nanos_since(self, origin: Self) -> Option<i64> {
+        let secs = self.secs.checked_sub(origin.secs)?;
+        let nanos = i64::from(self.nanos) - i64::from(origin.nanos);
+        secs.checked_mul(Self::NANOS_PER_SEC)?.checked_add(nanos)
+    }
+
+    /// The reading of `origin`, if every probe around it reads as the time between them.
+    fn checked(origin: Instant) -> Option<Self> {
+        let base = Self::of(origin)?;
+        if i64::from(base.nanos) >= Self::NANOS_PER_SEC {
+            return None;
+        }
+        let reads_as = |at: Option<Instant>, nanos: i64| match at {
+            // An instant the platform cannot represent proves nothing either way.
+            None => true,
+            Some(at) => Self::of(at).and_then(|at| at.nanos_since(base)) == Some(nanos),
+        };
+        Self::PROBES
+            .iter()
+            .all(|&offset| {
+                // Every probe is within a year: its nanoseconds fit.
+                let nanos = offset.as_nanos() as i64;
+                reads_as(origin.checked_add(offset), nanos)
+                    && reads_as(origin.checked_sub(offset), -nanos)
+            })
+            .then_some(base)
+    }
+}
+
+/// A [`Hasher`] that keeps what an `Instant` writes instead of hashing it: the first 64-bit integer as
+/// the seconds, then a `u32` as the nanoseconds. Any other write marks the reading `unexpected`.
+#[derive(Default)]
+struct FieldReader {
+    secs: Option<i64>,
+    nanos: Option<u32>,
+    unexpected: bool,
+}
+
+impl FieldReader {
+    #[inline(always)]
+    fn seconds(&mut self, secs: Option<i64>) {
+        self.unexpected |= self.secs.is_some() || secs.is_none();
+        self.secs = secs;
+    }
+}
+
+impl Hasher for FieldReader {
+    fn finish(&self) -> u64 {
+        // Never used as a hash: the fields are read directly.
+        0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        // Bytes, or an integer of a width an `Instant` field does not have.
+        self.unexpected = true;
+    }
+
+    #[inline(always)]
+    fn write_i64(&mut self, secs: i64) {
+        self.seconds(Some(secs));
+    }
+
+    #[inline(always)]
+    fn write_u64(&mut self, secs: u64) {
+        self.seconds(i64::try_from(secs).ok());
+    }
+
+    #[inline(always)]
+    fn write_u32(&mut self, nanos: u32) {
+        self.unexpected |= self.secs.is_none() || self.nanos.is_some();
+        self.nanos = Some(nanos);
+    }
+}
+
 impl Default for InstantScale {
     fn default() -> Self {
         Self::new()
@@ -85,32 +239,99 @@ impl Default for InstantScale {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A scale that reads instants through their `Hash` impl (where the platform allows it), and one
+    /// that never does, around the same origin.
+    fn both_scales() -> [InstantScale; 2] {
+        let fast = InstantScale::new();
+        [fast, InstantScale::arithmetic(fast.origin())]
+    }
+
+    #[test]
+    #[cfg(any(unix, windows))]
+    fn instants_are_read_through_their_hash_on_this_platform() {
+        // If this fails, stamps are still right (computed by `Instant` arithmetic), only slower: the
+        // standard library changed how an `Instant` hashes.
+        assert!(InstantScale::new().fields.is_some());
+    }
 
     #[test]
     fn instants_round_trip_in_order_on_both_sides_of_the_origin() {
-        let scale = InstantScale::new();
-        let origin = scale.origin();
-        assert_eq!(scale.encode(origin), InstantScale::ORIGIN_STAMP);
-        for offset in [0u64, 1, 999, 1_000_000_007, 86_400 * 1_000_000_000] {
-            let later = origin + Duration::from_nanos(offset);
-            assert_eq!(scale.decode(scale.encode(later)), later);
-            if let Some(earlier) = origin.checked_sub(Duration::from_nanos(offset)) {
-                assert_eq!(scale.decode(scale.encode(earlier)), earlier);
-                assert!(scale.encode(earlier) <= scale.encode(later));
+        for scale in both_scales() {
+            let origin = scale.origin();
+            assert_eq!(scale.encode(origin), InstantScale::ORIGIN_STAMP);
+            for offset in [0u64, 1, 999, 1_000_000_007, 86_400 * 1_000_000_000] {
+                let later = origin + Duration::from_nanos(offset);
+                assert_eq!(scale.decode(scale.encode(later)), later);
+                if let Some(earlier) = origin.checked_sub(Duration::from_nanos(offset)) {
+                    assert_eq!(scale.decode(scale.encode(earlier)), earlier);
+                    assert!(scale.encode(earlier) <= scale.encode(later));
+                }
             }
         }
     }
 
     #[test]
     fn instants_out_of_range_saturate_in_order() {
-        let scale = InstantScale::new();
-        let far = Duration::from_secs(300 * 365 * 86_400);
-        if let Some(beyond) = scale.origin().checked_add(far) {
-            assert_eq!(scale.encode(beyond), u64::MAX);
-            assert!(scale.encode(scale.origin() + Duration::from_secs(1)) < u64::MAX);
+        for scale in both_scales() {
+            let far = Duration::from_secs(300 * 365 * 86_400);
+            if let Some(beyond) = scale.origin().checked_add(far) {
+                assert_eq!(scale.encode(beyond), u64::MAX);
+                assert!(scale.encode(scale.origin() + Duration::from_secs(1)) < u64::MAX);
+            }
+            if let Some(before) = scale.origin().checked_sub(far) {
+                assert_eq!(scale.encode(before), 0);
+            }
         }
-        if let Some(before) = scale.origin().checked_sub(far) {
-            assert_eq!(scale.encode(before), 0);
+    }
+
+    #[test]
+    fn the_field_reader_takes_only_seconds_then_nanoseconds() {
+        let read = |value: &dyn Fn(&mut FieldReader)| {
+            let mut reader = FieldReader::default();
+            value(&mut reader);
+            (reader.secs, reader.nanos, reader.unexpected)
+        };
+        assert_eq!(read(&|r| (7i64, 9u32).hash(r)), (Some(7), Some(9), false));
+        assert_eq!(read(&|r| (7u64, 9u32).hash(r)), (Some(7), Some(9), false));
+        // Nanoseconds first, two counts of seconds, bytes, or a narrower integer: not an `Instant`'s
+        // shape.
+        assert!(read(&|r| (9u32, 7i64).hash(r)).2);
+        assert!(read(&|r| (7i64, 8i64, 9u32).hash(r)).2);
+        assert!(read(&|r| (7i64, 9u32, 1u32).hash(r)).2);
+        assert!(read(&|r| (7i64, 9u16).hash(r)).2);
+        assert!(read(&|r| "7".hash(r)).2);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: if cfg!(miri) { 8 } else { 2_000 },
+            ..ProptestConfig::default()
+        })]
+
+        /// Reading an instant through its hash gives the stamp `Instant` arithmetic gives, to the
+        /// nanosecond, on both sides of the origin and past the ±292-year range.
+        #[test]
+        fn both_readings_give_the_same_stamps(
+            nanos in prop_oneof![
+                0..=2_000_000_000u64,
+                any::<u64>(),
+                Just(u64::MAX),
+            ],
+            later in any::<bool>(),
+        ) {
+            let [fast, arithmetic] = both_scales();
+            let offset = Duration::from_nanos(nanos);
+            let at = if later {
+                fast.origin().checked_add(offset)
+            } else {
+                fast.origin().checked_sub(offset)
+            };
+            if let Some(at) = at {
+                prop_assert_eq!(fast.encode(at), arithmetic.encode(at));
+                prop_assert_eq!(fast.decode(fast.encode(at)), arithmetic.decode(arithmetic.encode(at)));
+            }
         }
     }
 }
