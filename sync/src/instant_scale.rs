@@ -307,6 +307,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig {
             cases: if cfg!(miri) { 8 } else { 2_000 },
+            failure_persistence: None,
             ..ProptestConfig::default()
         })]
 
