@@ -18,6 +18,8 @@
 //! * `ours_wakeup_schedule`: `WakeupHeap::schedule` replacing the deadline of each of 1000 live keys,
 //!   in a pseudo-random key order, in the heap's steady state (one earlier replacing pass has filled
 //!   its lazy entries, so the pass counted includes its one compaction);
+//! * `ours_wakeup_dense_schedule`: the same on the dense path (`WakeupHeap::dense`), where about half
+//!   of the moves are to a later deadline and push nothing;
 //! * `ours_wakeup_cancel_reschedule`: `cancel` then `schedule` of each of 1000 live keys, in the same
 //!   order and steady state;
 //! * `ours_wakeup_pop_due`: `pop_due` of every one of 1000 live keys, all due;
@@ -38,7 +40,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{ResumeQueue, WakeupHeap};
+use ctrlchan_async::{Dense, Hashed, KeyIndex, ResumeQueue, WakeupHeap};
 use ctrlchan_benches::{
     ArrayQueue, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, CAPACITY, CrossbeamChannel, OursMpsc,
     OursSpsc, Pop, Push, Queue, Rtrb, TokioMpsc, WINDOW, Workload, async_pairs, pairs,
@@ -72,12 +74,16 @@ fn lifecycle_setup(capacity: usize) -> (Channel, Controller, Vec<Instant>) {
 
 /// A wakeup heap with the keys `0..N` live, the instant its workload's deadlines count from, and the
 /// workload (the same pseudo-random deadlines and key order as `benches/timers.rs`).
-type Wakeups = (WakeupHeap<u64>, Instant, Workload);
+type Wakeups<I = Hashed<u64>> = (WakeupHeap<u64, I>, Instant, Workload);
 
 /// The heap with every key of the workload scheduled at its first deadline.
 fn wakeup_heap(keys: usize) -> Wakeups {
+    filled(keys, WakeupHeap::with_capacity(keys))
+}
+
+/// `heap` with every key of the workload scheduled at its first deadline.
+fn filled<I: KeyIndex<u64>>(keys: usize, mut heap: WakeupHeap<u64, I>) -> Wakeups<I> {
     let work = Workload::new(keys);
-    let mut heap = WakeupHeap::with_capacity(keys);
     let base = Instant::now();
     for (key, &offset) in (0u64..).zip(&work.deadlines) {
         heap.schedule(key, base + offset).expect("within capacity");
@@ -86,7 +92,9 @@ fn wakeup_heap(keys: usize) -> Wakeups {
 }
 
 /// The heap after one replacing pass: its lazy entries fill its room, as in a long-running node.
-fn wakeup_steady((mut heap, base, work): Wakeups) -> (WakeupHeap<u64>, Vec<(u64, Instant)>) {
+fn wakeup_steady<I: KeyIndex<u64>>(
+    (mut heap, base, work): Wakeups<I>,
+) -> (WakeupHeap<u64, I>, Vec<(u64, Instant)>) {
     for &key in &work.order {
         let offset = work.moves[0][key as usize];
         heap.schedule(key, base + offset).expect("within capacity");
@@ -101,6 +109,11 @@ fn wakeup_steady((mut heap, base, work): Wakeups) -> (WakeupHeap<u64>, Vec<(u64,
 
 fn wakeup_moves(keys: usize) -> (WakeupHeap<u64>, Vec<(u64, Instant)>) {
     wakeup_steady(wakeup_heap(keys))
+}
+
+/// [`wakeup_moves`] on the dense path.
+fn dense_wakeup_moves(keys: usize) -> (WakeupHeap<u64, Dense>, Vec<(u64, Instant)>) {
+    wakeup_steady(filled(keys, WakeupHeap::dense(keys)))
 }
 
 /// The heap with every key due at the returned instant.
@@ -224,6 +237,21 @@ fn ours_wakeup_schedule(
 }
 
 #[library_benchmark]
+#[bench::replace(args = (N as usize), setup = dense_wakeup_moves)]
+fn ours_wakeup_dense_schedule(
+    (mut heap, moves): (WakeupHeap<u64, Dense>, Vec<(u64, Instant)>),
+) -> (WakeupHeap<u64, Dense>, Vec<(u64, Instant)>, u64) {
+    let mut revisions = 0u64;
+    for &(key, deadline) in &moves {
+        match heap.schedule(black_box(key), black_box(deadline)) {
+            Ok(revision) => revisions = revisions.wrapping_add(revision.get()),
+            Err(_) => panic!("a live key was refused"),
+        }
+    }
+    black_box((heap, moves, revisions))
+}
+
+#[library_benchmark]
 #[bench::pairs(args = (N as usize), setup = wakeup_moves)]
 fn ours_wakeup_cancel_reschedule(
     (mut heap, moves): (WakeupHeap<u64>, Vec<(u64, Instant)>),
@@ -306,6 +334,7 @@ library_benchmark_group!(
         ours_signal,
         ours_lifecycle,
         ours_wakeup_schedule,
+        ours_wakeup_dense_schedule,
         ours_wakeup_cancel_reschedule,
         ours_wakeup_pop_due,
         ours_resume_defer_pop

@@ -1,8 +1,11 @@
 //! Timer structures beside their peers, at 1k, 10k, 100k and 1M live keys: one criterion group per
 //! workload and size (`wakeup_reschedule/10000`, …), with ours and each peer as the ids in it.
 //!
-//! * `wakeup_*`: ours `WakeupHeap<u64>` (`ctrlchan_wakeup_heap`), tokio-util's `DelayQueue` on a
-//!   paused runtime (`tokio_util_delay_queue`) and the `priority-queue` crate (`priority_queue`).
+//! * `wakeup_*`: ours `WakeupHeap<u64>` (`ctrlchan_wakeup_heap`, hashed keys;
+//!   `ctrlchan_wakeup_heap_dense`, the dense path), tokio-util's `DelayQueue` on a
+//!   paused runtime, its keys kept in a `Vec` indexed by ours (`tokio_util_delay_queue`, the peer of our
+//!   dense path) or in a `HashMap` (`tokio_util_delay_queue_hashed`, the peer of our hashed path), and
+//!   the `priority-queue` crate (`priority_queue`).
 //!   `schedule`: n new keys into an empty structure; `reschedule`: every one of n live keys moved to
 //!   a new deadline; `cancel`: every one of n live keys cancelled; `expiry`: with the clock past every
 //!   deadline, every one of n keys popped.
@@ -28,9 +31,10 @@ use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use ctrlchan_benches::{
-    Deferrals, DelayQueueDeferrals, DelayQueueWakeups, HeapDeferrals, OursDeferrals,
-    OursDenseWakeups, OursWakeups, PriorityQueueWakeups, Wakeups, Workload, resume_cancel,
-    resume_defer, resume_expiry, wakeup_cancel, wakeup_expiry, wakeup_reschedule, wakeup_schedule,
+    Deferrals, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups, HeapDeferrals,
+    OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, Wakeups, Workload,
+    resume_cancel, resume_defer, resume_expiry, wakeup_cancel, wakeup_expiry, wakeup_reschedule,
+    wakeup_schedule,
 };
 
 /// The numbers of live keys.
@@ -106,6 +110,7 @@ fn wakeups(c: &mut Criterion) {
             wakeup_bodies::<OursWakeups>(),
             wakeup_bodies::<OursDenseWakeups>(),
             wakeup_bodies::<DelayQueueWakeups>(),
+            wakeup_bodies::<DelayQueueHashedWakeups>(),
             wakeup_bodies::<PriorityQueueWakeups>(),
         ],
     );

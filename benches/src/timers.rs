@@ -12,7 +12,7 @@
 //! methods directly (inside the runtime's context, entered once per body by [`Wakeups::scope`]).
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::future::poll_fn;
 use std::hint::black_box;
 use std::sync::OnceLock;
@@ -473,23 +473,93 @@ fn poll_expired<T>(queue: &mut DelayQueue<T>) -> Option<delay_queue::Expired<T>>
     }
 }
 
+/// Where a `DelayQueue` peer keeps the `Key` it was handed for each of our keys.
+pub trait DelayKeys {
+    /// The peer's benchmark id.
+    const NAME: &'static str;
+
+    /// Room for the keys `0..capacity`.
+    fn with_capacity(capacity: usize) -> Self;
+
+    /// Records `key`'s `Key`.
+    fn insert(&mut self, key: u64, delay: delay_queue::Key);
+
+    /// `key`'s `Key`, if it is pending.
+    fn get(&self, key: u64) -> Option<&delay_queue::Key>;
+
+    /// Forgets `key`; its `Key`, if it was pending.
+    fn take(&mut self, key: u64) -> Option<delay_queue::Key>;
+}
+
+/// A `Vec` indexed by our key: the cheapest map there is, the like-for-like of our dense path.
+impl DelayKeys for Vec<Option<delay_queue::Key>> {
+    const NAME: &'static str = "tokio_util_delay_queue";
+
+    fn with_capacity(capacity: usize) -> Self {
+        vec![None; capacity]
+    }
+
+    #[inline]
+    fn insert(&mut self, key: u64, delay: delay_queue::Key) {
+        self[key as usize] = Some(delay);
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<&delay_queue::Key> {
+        self[key as usize].as_ref()
+    }
+
+    #[inline]
+    fn take(&mut self, key: u64) -> Option<delay_queue::Key> {
+        self[key as usize].take()
+    }
+}
+
+/// A `HashMap` hashed by our hasher and reserved like our key map (twice the keys): what a
+/// `DelayQueue` user keeps for keys that are not small integers, the like-for-like of our hashed path.
+impl DelayKeys for HashMap<u64, delay_queue::Key, KeyHasher> {
+    const NAME: &'static str = "tokio_util_delay_queue_hashed";
+
+    fn with_capacity(capacity: usize) -> Self {
+        HashMap::with_capacity_and_hasher(capacity * 2, KeyHasher::default())
+    }
+
+    #[inline]
+    fn insert(&mut self, key: u64, delay: delay_queue::Key) {
+        HashMap::insert(self, key, delay);
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<&delay_queue::Key> {
+        HashMap::get(self, &key)
+    }
+
+    #[inline]
+    fn take(&mut self, key: u64) -> Option<delay_queue::Key> {
+        self.remove(&key)
+    }
+}
+
 /// Peer: tokio-util's `DelayQueue<u64>` (a hashed timing wheel of 1 ms resolution). Our key `k` maps to
-/// its `Key` through a `Vec` indexed by `k`: the cheapest map there is.
+/// the `Key` it hands out through `M`: a `Vec` indexed by `k` (the default), or a `HashMap`.
 #[derive(Debug)]
-pub struct DelayQueueWakeups {
+pub struct DelayQueueWakeups<M = Vec<Option<delay_queue::Key>>> {
     queue: DelayQueue<u64>,
-    keys: Vec<Option<delay_queue::Key>>,
+    keys: M,
     start: tokio::time::Instant,
 }
 
-impl Wakeups for DelayQueueWakeups {
-    const NAME: &'static str = "tokio_util_delay_queue";
+/// [`DelayQueueWakeups`] with its keys in a `HashMap`.
+pub type DelayQueueHashedWakeups = DelayQueueWakeups<HashMap<u64, delay_queue::Key, KeyHasher>>;
+
+impl<M: DelayKeys> Wakeups for DelayQueueWakeups<M> {
+    const NAME: &'static str = M::NAME;
     type At = tokio::time::Instant;
 
     fn with_capacity(capacity: usize) -> Self {
         Self {
             queue: DelayQueue::with_capacity(capacity),
-            keys: vec![None; capacity],
+            keys: M::with_capacity(capacity),
             start: tokio::time::Instant::now(),
         }
     }
@@ -500,19 +570,20 @@ impl Wakeups for DelayQueueWakeups {
 
     #[inline]
     fn schedule(&mut self, key: u64, at: tokio::time::Instant) {
-        self.keys[key as usize] = Some(self.queue.insert_at(key, at));
+        let delay = self.queue.insert_at(key, at);
+        self.keys.insert(key, delay);
     }
 
     #[inline]
     fn reschedule(&mut self, key: u64, at: tokio::time::Instant) {
-        let key = self.keys[key as usize].as_ref().expect("a pending key");
+        let key = self.keys.get(key).expect("a pending key");
         self.queue.reset_at(key, at);
     }
 
     #[inline]
     fn cancel(&mut self, key: u64) -> bool {
-        self.keys[key as usize]
-            .take()
+        self.keys
+            .take(key)
             .map(|key| self.queue.remove(&key))
             .is_some()
     }
@@ -524,7 +595,7 @@ impl Wakeups for DelayQueueWakeups {
     #[inline]
     fn pop_due(&mut self) -> Option<u64> {
         let key = poll_expired(&mut self.queue)?.into_inner();
-        self.keys[key as usize] = None;
+        self.keys.take(key);
         Some(key)
     }
 
@@ -805,6 +876,7 @@ mod tests {
         wakeups_agree::<OursDenseWakeups>();
         wakeups_agree::<PriorityQueueWakeups>();
         wakeups_agree::<DelayQueueWakeups>();
+        wakeups_agree::<DelayQueueHashedWakeups>();
         deferrals_agree::<OursDeferrals>();
         deferrals_agree::<HeapDeferrals>();
         deferrals_agree::<DelayQueueDeferrals>();
