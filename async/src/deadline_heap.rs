@@ -92,7 +92,8 @@ impl DeadlineHeap {
     pub(crate) fn push(&mut self, entry: Entry) {
         debug_assert!(!self.is_full(), "the owner rebuilds before the heap fills");
         self.entries.push(entry);
-        self.sift_up(self.entries.len() - 1);
+        let entries = self.entries.as_mut_slice();
+        sift_up(entries, entries.len() - 1, entry);
     }
 
     /// Removes and returns the earliest entry.
@@ -107,9 +108,9 @@ impl DeadlineHeap {
         let Some(&top) = self.entries.first() else {
             return Some(last);
         };
-        let hole = self.hole_to_leaf();
-        self.entries[hole] = last;
-        self.sift_up(hole);
+        let entries = self.entries.as_mut_slice();
+        let hole = hole_to_leaf(entries);
+        sift_up(entries, hole, last);
         Some(top)
     }
 
@@ -119,62 +120,7 @@ impl DeadlineHeap {
             self.entries.first().is_some_and(|top| top.before(&entry)),
             "a replacement sorts after the top it replaces"
         );
-        self.entries[0] = entry;
-        self.sift_down(0);
-    }
-
-    /// Moves the hole at the top down to a leaf, each step filling it with the smallest child; returns
-    /// the leaf's index.
-    #[inline]
-    fn hole_to_leaf(&mut self) -> usize {
-        let len = self.entries.len();
-        let mut hole = 0;
-        loop {
-            let Some(best) = self.smallest_child(hole, len) else {
-                return hole;
-            };
-            self.entries[hole] = self.entries[best];
-            hole = best;
-        }
-    }
-
-    /// The index of the smallest child of `index` among the first `len` entries, or `None` for a leaf.
-    #[inline(always)]
-    fn smallest_child(&self, index: usize, len: usize) -> Option<usize> {
-        let first = index * ARITY + 1;
-        if first + ARITY <= len {
-            Some(self.smallest_of_four(first))
-        } else if first < len {
-            Some(self.smallest_of(first, len))
-        } else {
-            None
-        }
-    }
-
-    /// The index of the smallest of the four entries from `first`: a tournament of selects.
-    #[inline(always)]
-    fn smallest_of_four(&self, first: usize) -> usize {
-        let children = &self.entries[first..first + ARITY];
-        let left = usize::from(children[1].before(&children[0]));
-        let right = 2 + usize::from(children[3].before(&children[2]));
-        let best = if children[right].before(&children[left]) {
-            right
-        } else {
-            left
-        };
-        first + best
-    }
-
-    /// The index of the smallest entry in `first..end` (a last node with fewer than four children).
-    #[cold]
-    fn smallest_of(&self, first: usize, end: usize) -> usize {
-        (first + 1..end).fold(first, |best, child| {
-            if self.entries[child].before(&self.entries[best]) {
-                child
-            } else {
-                best
-            }
-        })
+        sift_down(self.entries.as_mut_slice(), 0, entry);
     }
 
     /// Drops every entry.
@@ -188,39 +134,104 @@ impl DeadlineHeap {
         self.entries.clear();
         self.entries.extend(entries);
         debug_assert!(self.entries.len() <= self.entries.capacity());
-        if self.entries.len() > 1 {
-            let last_parent = (self.entries.len() - 2) / ARITY;
+        let entries = self.entries.as_mut_slice();
+        if entries.len() > 1 {
+            let last_parent = (entries.len() - 2) / ARITY;
             for index in (0..=last_parent).rev() {
-                self.sift_down(index);
+                sift_down(entries, index, entries[index]);
             }
         }
     }
+}
 
-    fn sift_up(&mut self, mut index: usize) {
-        let entry = self.entries[index];
-        while index > 0 {
-            let parent = (index - 1) / ARITY;
-            if !entry.before(&self.entries[parent]) {
-                break;
-            }
-            self.entries[index] = self.entries[parent];
-            index = parent;
-        }
-        self.entries[index] = entry;
-    }
+// The sifts work on the heap's slice, so that its length and address stay in registers.
 
-    fn sift_down(&mut self, mut index: usize) {
-        let len = self.entries.len();
-        let entry = self.entries[index];
-        while let Some(best) = self.smallest_child(index, len) {
-            if !self.entries[best].before(&entry) {
-                break;
-            }
-            self.entries[index] = self.entries[best];
-            index = best;
+/// Moves `entry`, to be placed at `index` (whose old entry is gone), up past the parents it sorts
+/// before, and stores it where it stops.
+#[inline]
+fn sift_up(entries: &mut [Entry], mut index: usize, entry: Entry) {
+    while index > 0 {
+        let parent = (index - 1) / ARITY;
+        if !entry.before(&entries[parent]) {
+            break;
         }
-        self.entries[index] = entry;
+        entries[index] = entries[parent];
+        index = parent;
     }
+    entries[index] = entry;
+}
+
+/// Moves `entry`, to be placed at `index` (whose old entry is gone), down past the children that sort
+/// before it, and stores it where it stops.
+fn sift_down(entries: &mut [Entry], mut index: usize, entry: Entry) {
+    while let Some(best) = smallest_child(entries, index) {
+        if !entries[best].before(&entry) {
+            break;
+        }
+        entries[index] = entries[best];
+        index = best;
+    }
+    entries[index] = entry;
+}
+
+/// Moves the hole at the top down to a leaf, each step filling it with the smallest child; returns
+/// the leaf's index.
+#[inline]
+fn hole_to_leaf(entries: &mut [Entry]) -> usize {
+    let mut hole = 0;
+    // Nodes with four children: one range check per level.
+    loop {
+        let first = hole * ARITY + 1;
+        let Some(children) = entries.get(first..first + ARITY) else {
+            break;
+        };
+        let best = first + smallest_of_four(children.try_into().expect("four children"));
+        entries[hole] = entries[best];
+        hole = best;
+    }
+    // The last node may have fewer.
+    if let Some(best) = smallest_child(entries, hole) {
+        entries[hole] = entries[best];
+        hole = best;
+    }
+    hole
+}
+
+/// The index of the smallest child of `index`, or `None` for a leaf.
+#[inline(always)]
+fn smallest_child(entries: &[Entry], index: usize) -> Option<usize> {
+    let first = index * ARITY + 1;
+    match entries
+        .get(first..)
+        .and_then(<[Entry]>::first_chunk::<ARITY>)
+    {
+        Some(children) => Some(first + smallest_of_four(children)),
+        None if first < entries.len() => Some(smallest_of(entries, first)),
+        None => None,
+    }
+}
+
+/// The position of the smallest of four `children`: a tournament of selects on the loaded keys (no
+/// branch on a comparison, and no second load that waits on the first round's outcome).
+#[inline(always)]
+fn smallest_of_four(children: &[Entry; ARITY]) -> usize {
+    let [a, b, c, d] = children.each_ref().map(Entry::key);
+    let (left_key, left) = if b < a { (b, 1) } else { (a, 0) };
+    let (right_key, right) = if d < c { (d, 3) } else { (c, 2) };
+    if right_key < left_key { right } else { left }
+}
+
+/// The index of the smallest entry from `first` to the end (a last node with fewer than four
+/// children).
+#[cold]
+fn smallest_of(entries: &[Entry], first: usize) -> usize {
+    (first + 1..entries.len()).fold(first, |best, child| {
+        if entries[child].before(&entries[best]) {
+            child
+        } else {
+            best
+        }
+    })
 }
 
 #[cfg(test)]
