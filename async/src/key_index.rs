@@ -161,6 +161,10 @@ impl<K> fmt::Debug for Hashed<K> {
 }
 
 /// A key that is a small integer: its own index in a [`Dense`] key index.
+///
+/// Implemented for the unsigned integers. An implementation for a key type of its own must make the two
+/// methods inverse: `K::from_index(key.index()) == Some(key)`. A dense heap keeps no copy of a key, and
+/// hands out the key rebuilt from its slot number.
 pub trait DenseKey: Sized {
     /// The key as an index; a dense heap of capacity `n` takes the keys whose index is below `n`.
     fn index(&self) -> usize;

@@ -91,6 +91,10 @@ struct Slot<V, Q> {
     queued: Q,
 }
 
+// The two layouts the structures use: a `u64` key or item without a queued sequence number (hashed
+// `WakeupHeap`, `ResumeQueue`), and no value with one (dense `WakeupHeap`). One cache line holds two.
+const _: () = assert!(size_of::<Slot<u64, ()>>() == 32 && size_of::<Slot<(), u64>>() == 32);
+
 /// A value's place: its slot, and the sequence number of the schedule that put it there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct Place {
