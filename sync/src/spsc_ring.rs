@@ -84,6 +84,14 @@ pub struct SpscProducer {
     cached_head: Cell<usize>,
 }
 
+/// What [`SpscRing::nothing_published`] found: the answer, and the consumer's new `cached_tail` and
+/// `closed_reported`.
+struct EmptyFound {
+    answer: Option<TryRecvError>,
+    tail: usize,
+    closed_reported: bool,
+}
+
 /// The consumer's private view: its own index, its last load of `tail`, and whether it already reported
 /// `Closed`.
 #[derive(Debug)]
@@ -215,34 +223,49 @@ impl<T> SpscRing<T> {
         if head != tail {
             return None;
         }
-        self.nothing_published(consumer, head)
+        let found = self.nothing_published(head, consumer.closed_reported);
+        consumer.cached_tail = found.tail;
+        consumer.closed_reported = found.closed_reported;
+        found.answer
     }
 
     /// `Empty` or `Closed` for a ring found empty at `head`, or `None` when an item was published after
     /// all. Out of line: a pop that finds an item never reads `closed`, so in streaming the consumer
-    /// touches one shared line (`tail`) per refresh.
+    /// touches one shared line (`tail`) per refresh. It takes the consumer's state by value and hands
+    /// back the new one, so that the consumer's hot loop can keep that state in registers.
     #[cold]
     #[inline(never)]
-    fn nothing_published(&self, consumer: &mut SpscConsumer, head: usize) -> Option<TryRecvError> {
+    fn nothing_published(&self, head: usize, closed_reported: bool) -> EmptyFound {
+        let empty = |answer| EmptyFound {
+            answer,
+            tail: head,
+            closed_reported,
+        };
         // Acquire: pairs with the Release stores of the closes, so a close seen here comes with every
         // `tail` store that preceded it, which the load below then sees (module docs).
         if self.closed.load(Ordering::Acquire) == 0 {
-            return Some(TryRecvError::Empty);
+            return empty(Some(TryRecvError::Empty));
         }
         // Acquire: as in `refresh`. Loaded after `closed`.
         let tail = self.tail.load(Ordering::Acquire);
-        consumer.cached_tail = tail;
         if head != tail {
-            return None;
+            return EmptyFound {
+                answer: None,
+                tail,
+                closed_reported,
+            };
         }
         // Only a closed lane needs to know whether a push is in flight (module docs), and only until
         // `Closed` was reported. Acquire: pairs with the Release store of a withdrawal. Loaded after
         // `closed`, as the handshake requires; a push that announced later sees `closed` and withdraws.
-        if !consumer.closed_reported && self.announced.load(Ordering::Acquire) != tail {
-            return Some(TryRecvError::Empty);
+        if !closed_reported && self.announced.load(Ordering::Acquire) != tail {
+            return empty(Some(TryRecvError::Empty));
         }
-        consumer.closed_reported = true;
-        Some(TryRecvError::Closed)
+        EmptyFound {
+            answer: Some(TryRecvError::Closed),
+            tail,
+            closed_reported: true,
+        }
     }
 
     /// Pops the oldest item; `Empty` when none is published yet, `Closed` once closed and drained.
