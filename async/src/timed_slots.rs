@@ -8,17 +8,17 @@
 //! `2 * capacity` entries. Removing or rescheduling leaves the old heap entry in place, now stale. Stale
 //! entries are popped when they reach the top (by `pop_due`, `next_deadline`), or cleared together when
 //! nothing is live any more; when the heap's room is used up, the heap is rebuilt from the slots in use
-//! (a compaction).
+//! (a compaction). Since at most `capacity` entries are live, a compaction leaves at least `capacity`
+//! free places: its O(capacity) cost is spread over at least that many schedules. It reads the slab in
+//! order rather than looking up each heap entry's slot, so at a million slots it streams through memory
+//! instead of taking a cache miss per entry.
 //!
 //! A slot can also move to a later deadline without a push, when its owner keeps a [`Queued`] per slot
 //! (the dense [`WakeupHeap`](crate::WakeupHeap) does): the slot takes the new deadline and sequence
 //! number, and its older, earlier heap entry *stands in* for it. A stand-in that reaches the top is
 //! replaced there by the slot's current schedule. The stand-in sorts before the schedule it stands for,
 //! so nothing fires late; timers reset to a later deadline (idle and linger timeouts) then cost one write
-//! to their slot, and push nothing. Since at most `capacity` entries are live, a compaction leaves at least `capacity`
-//! free places: its O(capacity) cost is spread over at least that many schedules. It reads the slab in
-//! order rather than looking up each heap entry's slot, so at a million slots it streams through memory
-//! instead of taking a cache miss per entry.
+//! to their slot, and push nothing.
 //!
 //! Costs, for `n` live values: insert and reschedule O(log n) worst case (one sift-up, usually a level or
 //! two; a lazy move to a later deadline O(1)), remove O(1), pop O(log n), next deadline O(1) amortized

@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Capacity, ResumeId, ResumeQueue, WakeupHeap};
+use ctrlchan_async::{Capacity, Dense, ResumeId, ResumeQueue, WakeupHeap};
 
 struct CountingAlloc;
 
@@ -337,6 +337,59 @@ fn steady_heap(capacity: usize, rounds: usize, seed: u64) {
 #[test]
 fn wakeup_heap_steady_state_does_not_allocate() {
     steady_heap(1024, ROUNDS, 0x9E37_79B9_7F4A_7C15);
+}
+
+/// The dense path, where a move to a later deadline leaves a stand-in that is replaced when it
+/// surfaces: schedules of new keys, moves later and earlier, cancels, pops and the compactions they
+/// cause allocate nothing in steady state.
+#[test]
+fn dense_wakeup_heap_steady_state_does_not_allocate() {
+    const CAPACITY: u64 = 1024;
+    // Moves later, moves earlier, new keys, cancels, pops.
+    let mut counts = [0u64; 5];
+    let mut heap = WakeupHeap::<u64, _>::dense(CAPACITY as usize);
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut now = Instant::now();
+    let mut churn = |heap: &mut WakeupHeap<u64, Dense>, rounds: usize, counts: &mut [u64; 5]| {
+        for _ in 0..rounds {
+            // Multiplied, so that the key is not a linear function of the bits the next draw (the
+            // operation) is made of: with the xorshift's raw bits, cancels only ever drew keys that
+            // schedules never did.
+            let key = (rng.next().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % CAPACITY;
+            match rng.below(8) {
+                0 => counts[3] += u64::from(heap.cancel(&key)),
+                1 => {
+                    now += Duration::from_micros(5);
+                    while heap.pop_due(now).is_some() {
+                        counts[4] += 1;
+                    }
+                }
+                _ => {
+                    let at = now + Duration::from_micros(rng.below(4 * CAPACITY));
+                    let kind = match heap.get(&key) {
+                        Some((old, _)) if at >= old => 0,
+                        Some(_) => 1,
+                        None => 2,
+                    };
+                    counts[kind] += 1;
+                    heap.schedule(key, at).expect("every key is in range");
+                }
+            }
+        }
+    };
+    churn(&mut heap, ROUNDS / 4, &mut counts);
+    counts = [0; 5];
+    let before = allocations();
+    churn(&mut heap, ROUNDS, &mut counts);
+    let allocated = allocations() - before;
+    assert_eq!(allocated, 0, "dense WakeupHeap allocated {allocated} times");
+    // The loop did what it claims: every kind of operation, many times over the heap's room.
+    let least = ROUNDS as u64 / 40;
+    assert!(counts.iter().all(|&n| n > least), "operations: {counts:?}");
+    assert!(
+        counts[1] + counts[2] > 10 * 2 * CAPACITY,
+        "pushes: {counts:?}"
+    );
 }
 
 /// Small capacities, including those whose key map is exactly twice the capacity in usable room
