@@ -67,8 +67,8 @@ impl std::error::Error for Capacity {}
 ///
 /// Costs, with `n` scheduled keys: `schedule` O(log n) (a hash lookup, or none on the dense path, and
 /// one heap push, whose sift-up usually stops after a level or two; on the dense path a move to a later
-/// deadline pushes nothing, O(1)), `cancel` O(1) (a hash removal, or
-/// none; the heap entry is dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
+/// deadline pushes nothing, O(1)), `cancel` O(1) (a hash removal, or none; the heap entry is dropped
+/// lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it finds on
 /// top, hence `&mut self`). No allocation after construction.
 ///
 /// # Examples
@@ -164,7 +164,7 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
             .index
             .find_or_fill(key, deadline, full, &mut self.timed);
         let place = match found {
-            // A new key: `assign` scheduled it.
+            // A new key: `find_or_fill` scheduled it.
             Ok((slot, true)) => self.timed.place_of(slot).expect("just inserted").0,
             Ok((slot, false)) => self.timed.reschedule(slot, deadline),
             Err(_) => {
