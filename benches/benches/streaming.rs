@@ -3,7 +3,8 @@
 //! Each criterion iteration is one message: `iter_custom` gets `iters`, the body streams that many
 //! values and returns the time from the barrier to the last value received, so the report reads as time
 //! (and throughput) per element. Every queue runs the same body with the same backoff
-//! (`ctrlchan_benches::stream`).
+//! (`ctrlchan_benches::stream`), each thread pinned to a CPU of its own when there are enough (the
+//! 1-producer groups on a 2-CPU machine; see `benches/src/cpus.rs`).
 //!
 //! ```text
 //! cargo bench -p ctrlchan-benches --bench streaming

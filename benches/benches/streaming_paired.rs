@@ -17,6 +17,7 @@
 //! ```text
 //! cargo bench -p ctrlchan-benches --bench streaming_paired                  # 15 rounds x 4 channels, 2M messages each
 //! cargo bench -p ctrlchan-benches --bench streaming_paired -- --rounds 5    # smoke run
+//! cargo bench -p ctrlchan-benches --bench streaming_paired -- spsc          # the workloads named
 //! ```
 
 use std::time::Duration;
@@ -100,18 +101,31 @@ where
 }
 
 fn main() {
-    // `cargo bench` passes `--bench` (and any filter); only `--rounds N` is ours.
-    let args: Vec<String> = std::env::args().collect();
-    let rounds = args
-        .iter()
-        .position(|arg| arg == "--rounds")
+    // `cargo bench` passes `--bench`; `--rounds N` sets the rounds, and any other word selects the
+    // workloads whose names contain it (all of them when there is none).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds_at = args.iter().position(|arg| arg == "--rounds");
+    let rounds = rounds_at
         .and_then(|at| args.get(at + 1))
         .map_or(ROUNDS, |n| n.parse().expect("--rounds takes a number"))
         .max(1);
+    let filters: Vec<&str> = args
+        .iter()
+        .enumerate()
+        .filter(|&(at, arg)| !arg.starts_with("--") && rounds_at.is_none_or(|r| at != r + 1))
+        .map(|(_, arg)| arg.as_str())
+        .collect();
+    let selected =
+        |workload: &str| filters.is_empty() || filters.iter().any(|f| workload.contains(f));
     println!(
         "{MESSAGES} messages per run, capacity {CAPACITY}, {rounds} rounds x {PLACEMENTS} channels, ours and the peer alternating"
     );
-    pair::<OursSpsc, Rtrb>("spsc", 1, rounds);
-    pair::<OursMpsc, ArrayQueue>("mpsc_1p", 1, rounds);
-    pair::<OursMpsc, ArrayQueue>("mpsc_2p", 2, rounds);
+    if selected("spsc") {
+        pair::<OursSpsc, Rtrb>("spsc", 1, rounds);
+    }
+    for (workload, producers) in [("mpsc_1p", 1), ("mpsc_2p", 2)] {
+        if selected(workload) {
+            pair::<OursMpsc, ArrayQueue>(workload, producers, rounds);
+        }
+    }
 }

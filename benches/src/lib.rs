@@ -40,6 +40,7 @@
 
 mod async_queues;
 mod blocking_queues;
+mod cpus;
 mod timers;
 
 pub use async_queues::{
@@ -60,6 +61,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ctrlchan_sync::{Config, mpsc, spsc};
+
+use cpus::Cpus;
 
 /// The data capacity every benchmark uses.
 pub const CAPACITY: usize = 1024;
@@ -151,7 +154,8 @@ impl Backoff {
 
 /// Streams `messages` values from every producer (split evenly among them) to the consumer on this
 /// thread, and returns the time from the common start (a [`Barrier`]) to the last value received. Each
-/// end retries with the shared [`Backoff`] while the queue is full or empty.
+/// end retries with the shared [`Backoff`] while the queue is full or empty, and each thread runs on a
+/// CPU of its own when there is one for every thread (`cpus.rs`).
 ///
 /// Thread start-up and join are outside the measured time. Every value is checked in a sum, so a lost
 /// or duplicated message fails the benchmark instead of flattering it.
@@ -168,26 +172,35 @@ pub fn stream<P: Push, C: Pop>(ends: (Vec<P>, C), messages: u64) -> Duration {
 /// of `push` or `pop` and retries with the shared [`Backoff`] after a failed one (a blocking call never
 /// fails, so its backoff never runs). Returns the time from the barrier to the last value received.
 ///
+/// When there is a CPU for every thread, each thread runs pinned to its own ([`Cpus`]; this thread's
+/// affinity is put back after). Each thread moves its end into a local of its own before the loop,
+/// as a thread that owns a queue's end would: how the end's state is kept (registers or memory) is
+/// then up to the queue's own code.
+///
 /// # Panics
 ///
 /// When a producer thread panics or the values received do not add up.
 pub(crate) fn threads<P: Send + 'static, C>(
-    (producers, mut consumer): (Vec<P>, C),
+    (producers, consumer): (Vec<P>, C),
     messages: u64,
     push: impl Fn(&mut P, u64) -> Result<(), u64> + Copy + Send + 'static,
     mut pop: impl FnMut(&mut C) -> Option<u64>,
 ) -> Duration {
     let count = producers.len() as u64;
+    let cpus = Cpus::for_threads(producers.len() + 1);
     let barrier = Arc::new(Barrier::new(producers.len() + 1));
     let mut expected = 0u64;
     let handles: Vec<_> = producers
         .into_iter()
         .zip(0u64..)
-        .map(|(mut producer, index)| {
+        .map(|(producer, index)| {
             let share = messages / count + u64::from(index < messages % count);
             expected = expected.wrapping_add(share * share.saturating_sub(1) / 2);
             let barrier = Arc::clone(&barrier);
+            let cpus = cpus.clone();
             thread::spawn(move || {
+                let _pinned = cpus.pin(index as usize + 1);
+                let mut producer = producer;
                 barrier.wait();
                 let mut backoff = Backoff::new();
                 for value in 0..share {
@@ -202,6 +215,8 @@ pub(crate) fn threads<P: Send + 'static, C>(
         })
         .collect();
 
+    let pinned = cpus.pin(0);
+    let mut consumer = consumer;
     barrier.wait();
     let start = Instant::now();
     let mut backoff = Backoff::new();
@@ -217,6 +232,7 @@ pub(crate) fn threads<P: Send + 'static, C>(
         }
     }
     let elapsed = start.elapsed();
+    drop(pinned);
 
     for handle in handles {
         handle.join().expect("a producer panicked");

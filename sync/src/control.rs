@@ -2,12 +2,14 @@
 //! (lifecycle orders and signals).
 
 use core::fmt;
+use core::mem::ManuallyDrop;
 use std::time::Instant;
 
 use crate::channel::{ControlLane, Shared};
 use crate::error::{Closed, TrySendError};
 use crate::lifecycle::OrderStatus;
 use crate::loom::Arc;
+use crate::release::{Release, release};
 use crate::signals::Signal;
 
 /// Sends control messages and raises signals; never data. `Clone`.
@@ -29,14 +31,18 @@ use crate::signals::Signal;
 /// assert_eq!(rx.try_recv_control(), Ok("ack 1"));
 /// ```
 pub struct ControlSender<C> {
-    lane: Arc<ControlLane<C>>,
-    shared: Arc<Shared>,
+    // `ManuallyDrop`: released by `Release::release` (see `release.rs`).
+    lane: ManuallyDrop<Arc<ControlLane<C>>>,
+    shared: ManuallyDrop<Arc<Shared>>,
 }
 
 impl<C> ControlSender<C> {
     /// Wraps already-counted parts (the count for this handle was taken by the caller).
     pub(crate) fn from_parts(lane: Arc<ControlLane<C>>, shared: Arc<Shared>) -> Self {
-        Self { lane, shared }
+        Self {
+            lane: ManuallyDrop::new(lane),
+            shared: ManuallyDrop::new(shared),
+        }
     }
 
     /// Sends a control message without waiting.
@@ -62,7 +68,7 @@ impl<C> ControlSender<C> {
     /// A [`Controller`] for the same channel.
     pub fn controller(&self) -> Controller {
         Controller {
-            shared: self.shared.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 
@@ -86,15 +92,29 @@ impl<C> Clone for ControlSender<C> {
     fn clone(&self) -> Self {
         self.lane.add_sender();
         Self {
-            lane: self.lane.clone(),
-            shared: self.shared.clone(),
+            lane: ManuallyDrop::new(Arc::clone(&self.lane)),
+            shared: ManuallyDrop::new(Arc::clone(&self.shared)),
         }
     }
 }
 
 impl<C> Drop for ControlSender<C> {
+    #[inline]
     fn drop(&mut self) {
-        self.lane.remove_sender();
+        release(self);
+    }
+}
+
+impl<C> Release for ControlSender<C> {
+    #[inline(never)]
+    fn release(mut this: ManuallyDrop<Self>) {
+        this.lane.remove_sender();
+        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
+        // `this` is not used after.
+        unsafe {
+            ManuallyDrop::drop(&mut this.lane);
+            ManuallyDrop::drop(&mut this.shared);
+        }
     }
 }
 

@@ -56,6 +56,7 @@ mod loom;
 mod mpsc_ring;
 mod positions;
 mod receiver;
+mod release;
 mod sender;
 mod signals;
 mod spsc_ring;

@@ -1,6 +1,7 @@
 //! The one consumer of a channel.
 
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 use crate::channel::{ControlLane, DataLane, Shared};
 use crate::control::Controller;
@@ -8,6 +9,7 @@ use crate::error::TryRecvError;
 use crate::flavor::{DataRing, Flavor};
 use crate::lifecycle::{Delivered, Lifecycle};
 use crate::loom::Arc;
+use crate::release::{Release, release};
 use crate::signals::SignalSet;
 
 type Consumer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Consumer;
@@ -36,10 +38,11 @@ type Consumer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Consumer;
 /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 /// ```
 pub struct Receiver<T, C, F: Flavor> {
-    data: Arc<DataLane<T, F>>,
+    // `ManuallyDrop`: released by `Release::release` (see `release.rs`).
+    data: ManuallyDrop<Arc<DataLane<T, F>>>,
     consumer: Consumer<T, F>,
-    control: Arc<ControlLane<C>>,
-    shared: Arc<Shared>,
+    control: ManuallyDrop<Arc<ControlLane<C>>>,
+    shared: ManuallyDrop<Arc<Shared>>,
     delivered: Delivered,
 }
 
@@ -60,10 +63,10 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
         shared: Arc<Shared>,
     ) -> Self {
         Self {
-            data,
+            data: ManuallyDrop::new(data),
             consumer,
-            control,
-            shared,
+            control: ManuallyDrop::new(control),
+            shared: ManuallyDrop::new(shared),
             delivered: Delivered::default(),
         }
     }
@@ -174,7 +177,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// A [`Controller`] for this channel (lifecycle orders and signals).
     pub fn controller(&self) -> Controller {
         Controller {
-            shared: self.shared.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 
@@ -206,11 +209,26 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 }
 
 impl<T, C, F: Flavor> Drop for Receiver<T, C, F> {
+    #[inline]
     fn drop(&mut self) {
+        release(self);
+    }
+}
+
+impl<T, C, F: Flavor> Release for Receiver<T, C, F> {
+    #[inline(never)]
+    fn release(mut this: ManuallyDrop<Self>) {
         // Refuse new orders and signals, close both lanes, and drop what is buffered now rather than
         // when the last sender goes. Items still being written are dropped with the rings.
-        self.shared.lifecycle.receiver_gone();
-        self.drain().for_each(drop);
+        this.shared.lifecycle.receiver_gone();
+        this.drain().for_each(drop);
+        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
+        // `this` is not used after.
+        unsafe {
+            ManuallyDrop::drop(&mut this.data);
+            ManuallyDrop::drop(&mut this.control);
+            ManuallyDrop::drop(&mut this.shared);
+        }
     }
 }
 

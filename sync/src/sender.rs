@@ -1,12 +1,14 @@
 //! The data sender: data, control and signals.
 
 use core::fmt;
+use core::mem::ManuallyDrop;
 
 use crate::channel::DataLane;
 use crate::control::{ControlSender, Controller};
 use crate::error::{Closed, TrySendError};
 use crate::flavor::{DataRing, Flavor, Mpsc};
 use crate::loom::Arc;
+use crate::release::{Release, release};
 use crate::signals::Signal;
 
 type Producer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Producer;
@@ -36,9 +38,10 @@ type Producer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Producer;
 ///
 /// [`TryRecvError::Closed`]: crate::TryRecvError::Closed
 pub struct Sender<T, C, F: Flavor> {
-    data: Arc<DataLane<T, F>>,
+    // `ManuallyDrop`: released by `Release::release` (see `release.rs`).
+    data: ManuallyDrop<Arc<DataLane<T, F>>>,
     producer: Producer<T, F>,
-    control: ControlSender<C>,
+    control: ManuallyDrop<ControlSender<C>>,
 }
 
 impl<T, C, F: Flavor> Sender<T, C, F> {
@@ -48,9 +51,9 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         control: ControlSender<C>,
     ) -> Self {
         Self {
-            data,
+            data: ManuallyDrop::new(data),
             producer,
-            control,
+            control: ManuallyDrop::new(control),
         }
     }
 
@@ -112,7 +115,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
 
     /// A new [`ControlSender`] for this channel's control lane.
     pub fn control_sender(&self) -> ControlSender<C> {
-        self.control.clone()
+        ControlSender::clone(&self.control)
     }
 
     /// A [`Controller`] for this channel.
@@ -145,17 +148,30 @@ impl<T, C> Clone for Sender<T, C, Mpsc> {
     fn clone(&self) -> Self {
         self.data.add_sender();
         Self {
-            data: self.data.clone(),
+            data: ManuallyDrop::new(Arc::clone(&self.data)),
             producer: (),
-            control: self.control.clone(),
+            control: ManuallyDrop::new(ControlSender::clone(&self.control)),
         }
     }
 }
 
 impl<T, C, F: Flavor> Drop for Sender<T, C, F> {
+    #[inline]
     fn drop(&mut self) {
-        // The `control` field drops after this and releases the control-lane count.
-        self.data.remove_sender();
+        release(self);
+    }
+}
+
+impl<T, C, F: Flavor> Release for Sender<T, C, F> {
+    #[inline(never)]
+    fn release(mut this: ManuallyDrop<Self>) {
+        this.data.remove_sender();
+        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
+        // `this` is not used after. The control part releases the control-lane count.
+        unsafe {
+            ManuallyDrop::drop(&mut this.data);
+            ManuallyDrop::drop(&mut this.control);
+        }
     }
 }
 
