@@ -1,7 +1,7 @@
 //! The one consumer of a channel.
 
 use core::fmt;
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, needs_drop};
 
 use crate::channel::{ControlLane, DataLane, Shared};
 use crate::control::Controller;
@@ -218,6 +218,8 @@ impl<T, C, F: Flavor> Drop for Receiver<T, C, F> {
 impl<T, C, F: Flavor> Release for Receiver<T, C, F> {
     #[inline(never)]
     fn release(mut this: ManuallyDrop<Self>) {
+        // The fields left to the drop glue own nothing (see `release.rs`).
+        const { assert!(!needs_drop::<Consumer<T, F>>() && !needs_drop::<Delivered>()) };
         // Refuse new orders and signals, close both lanes, and drop what is buffered now rather than
         // when the last sender goes. Items still being written are dropped with the rings.
         this.shared.lifecycle.receiver_gone();

@@ -15,6 +15,9 @@ use core::mem::ManuallyDrop;
 use core::ptr;
 
 /// A handle whose owned parts are `ManuallyDrop` and released by [`release`](Release::release).
+///
+/// Every other field must own nothing (`!needs_drop`): the drop glue still runs on the handle itself.
+/// Each implementation asserts that at compile time for its fields.
 pub(crate) trait Release: Sized {
     /// Releases what `this` owns, each part exactly once. Out of line (`#[inline(never)]`) in every
     /// implementation: that is the point.

@@ -1,7 +1,7 @@
 //! The data sender: data, control and signals.
 
 use core::fmt;
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, needs_drop};
 
 use crate::channel::DataLane;
 use crate::control::{ControlSender, Controller};
@@ -165,6 +165,8 @@ impl<T, C, F: Flavor> Drop for Sender<T, C, F> {
 impl<T, C, F: Flavor> Release for Sender<T, C, F> {
     #[inline(never)]
     fn release(mut this: ManuallyDrop<Self>) {
+        // The field left to the drop glue owns nothing (see `release.rs`).
+        const { assert!(!needs_drop::<Producer<T, F>>()) };
         this.data.remove_sender();
         // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
         // `this` is not used after. The control part releases the control-lane count.
