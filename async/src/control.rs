@@ -3,7 +3,7 @@
 use core::fmt;
 use std::time::Instant;
 
-use ctrlchan_sync::{Closed, OrderStatus, Signal, TrySendError};
+use ctrlchan_sync::{Closed, OrderStatus, ShutdownError, Signal, TrySendError};
 
 use crate::error::SendError;
 use crate::loom::Arc;
@@ -50,9 +50,7 @@ impl<C> ControlSender<C> {
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
     #[inline]
     pub fn try_send_control(&self, message: C) -> Result<(), TrySendError<C>> {
-        self.inner.try_send_control(message)?;
-        self.wakers.0.notify_receiver();
-        Ok(())
+        self.wakers.0.sent(self.inner.try_send_control(message))
     }
 
     /// Sends a control message, waiting while the control lane is full. Blocked senders are woken in
@@ -72,10 +70,12 @@ impl<C> ControlSender<C> {
             Err(TrySendError::Full(message)) => message,
             Err(TrySendError::Closed(message)) => return Err(SendError(message)),
         };
-        wait::send_when_space(&self.wakers.0, Space::Control, message, |m| {
+        let mut slot = Some(message);
+        wait::send_when_space(&self.wakers.0, Space::Control, &mut slot, |m| {
             self.try_send_control(m)
         })
         .await
+        .map_err(|()| SendError(slot.take().expect("a refused message is handed back")))
     }
 
     /// Sends a control message on a plain thread, blocking while the control lane is full.
@@ -186,8 +186,10 @@ impl Controller {
     ///
     /// # Errors
     ///
-    /// [`Closed`] once the receiver is gone or took the forced Shutdown.
-    pub fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, Closed> {
+    /// [`ShutdownError::Closed`] once the receiver is gone or took the forced Shutdown;
+    /// [`ShutdownError::DeadlineOutOfRange`] for a deadline more than about 292 years from the
+    /// channel's construction.
+    pub fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, ShutdownError> {
         let status = self.inner.request_shutdown(deadline)?;
         self.wakers.notify_receiver();
         Ok(status)

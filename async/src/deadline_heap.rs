@@ -50,13 +50,15 @@ pub(crate) struct DeadlineHeap {
 }
 
 impl DeadlineHeap {
-    /// Reserves room for `room` entries; the heap never holds more.
+    /// Reserves room for `room` entries (the heap never holds more); `None` when that memory cannot
+    /// be had.
     ///
     /// The storage is written once here, so that the operating system maps every page of it now: the
     /// first schedules of a fresh heap then take no page fault (at a million keys, a fault every 170
     /// entries would cost each push about ten nanoseconds more until the heap had filled once).
-    pub(crate) fn with_room(room: usize) -> Self {
-        let mut entries = Vec::with_capacity(room);
+    pub(crate) fn try_with_room(room: usize) -> Option<Self> {
+        let mut entries = Vec::new();
+        entries.try_reserve_exact(room).ok()?;
         entries.resize(
             room,
             Entry {
@@ -68,7 +70,7 @@ impl DeadlineHeap {
         // Through `black_box`, so that the writes are not dropped as dead before the `clear`.
         let mut entries = core::hint::black_box(entries);
         entries.clear();
-        Self { entries }
+        Some(Self { entries })
     }
 
     #[cfg(test)]
@@ -240,7 +242,7 @@ mod tests {
 
     #[test]
     fn pops_in_deadline_then_sequence_order_and_rebuilds() {
-        let mut heap = DeadlineHeap::with_room(64);
+        let mut heap = DeadlineHeap::try_with_room(64).unwrap();
         // Pseudo-random deadlines with many ties.
         let mut x = 12345u64;
         let mut entries = Vec::new();
@@ -278,7 +280,7 @@ mod tests {
     fn pops_in_order_through_every_shape_of_the_last_node() {
         // Sizes around multiples of the arity exercise the last node with 1 to 4 children.
         for size in 1..40u64 {
-            let mut heap = DeadlineHeap::with_room(size as usize);
+            let mut heap = DeadlineHeap::try_with_room(size as usize).unwrap();
             for (seq, at) in (1..).zip((0..size).map(|i| (i * 7919) % 13)) {
                 heap.push(Entry { at, seq, slot: 0 });
             }

@@ -5,7 +5,6 @@ use core::fmt;
 use core::hash::Hash;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::time::Instant;
 
 use crate::timed_slots::Queued;
 
@@ -27,9 +26,9 @@ pub trait SlotTable<V> {
     /// `true` when `slot` holds a value.
     fn in_use(&self, slot: u32) -> bool;
 
-    /// Stores `value` due at `deadline` in `slot`, or in any free slot when `slot` is `None`, and
+    /// Stores `value` due at the stamp `at` in `slot`, or in any free slot when `slot` is `None`, and
     /// returns the slot. Only called when a slot is free.
-    fn fill(&mut self, slot: Option<u32>, value: V, deadline: Instant) -> u32;
+    fn fill(&mut self, slot: Option<u32>, value: V, at: u64) -> u32;
 }
 
 /// Where a key's slot is found. Implemented by [`Hashed`] (the default, any `K: Hash + Eq`) and
@@ -37,7 +36,7 @@ pub trait SlotTable<V> {
 ///
 /// A hashed index maps only the keys that are scheduled; a dense one gives every key its own slot,
 /// scheduled or not, and asks the slab whether that slot is in use.
-pub trait KeyIndex<K>: sealed::Sealed {
+pub trait KeyIndex<K>: sealed::Sealed + Sized {
     /// `true` when every key has its own slot (the slab then keeps no free list).
     #[doc(hidden)]
     const KEY_IS_SLOT: bool;
@@ -54,22 +53,23 @@ pub trait KeyIndex<K>: sealed::Sealed {
     #[doc(hidden)]
     fn key(slot: u32, stored: Self::Stored) -> K;
 
-    /// An index for keys of a heap of `capacity` slots, with all its storage reserved.
+    /// An index for keys of a heap of `capacity` slots, with all its storage reserved; `None` when
+    /// that memory cannot be had.
     #[doc(hidden)]
-    fn with_capacity(capacity: usize) -> Self;
+    fn try_with_capacity(capacity: usize) -> Option<Self>;
 
     /// The slot of `key`, if it is scheduled.
     #[doc(hidden)]
     fn get(&self, key: &K, slots: &impl SlotTable<Self::Stored>) -> Option<u32>;
 
     /// The slot of `key` (`Ok((slot, false))`), or, when it has none, the slot it is stored in due at
-    /// `deadline` (`Ok((slot, true))`). A key the index cannot take, or a new key when `full`, is
+    /// the stamp `at` (`Ok((slot, true))`). A key the index cannot take, or a new key when `full`, is
     /// refused (`Err(key)`) and nothing changes.
     #[doc(hidden)]
     fn find_or_fill(
         &mut self,
         key: K,
-        deadline: Instant,
+        at: u64,
         full: bool,
         slots: &mut impl SlotTable<Self::Stored>,
     ) -> Result<(u32, bool), K>
@@ -106,13 +106,10 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
         stored
     }
 
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            map: HashMap::with_capacity_and_hasher(
-                capacity.saturating_mul(2),
-                KeyHasher::default(),
-            ),
-        }
+    fn try_with_capacity(capacity: usize) -> Option<Self> {
+        let mut map = HashMap::with_hasher(KeyHasher::default());
+        map.try_reserve(capacity.checked_mul(2)?).ok()?;
+        Some(Self { map })
     }
 
     #[inline]
@@ -124,7 +121,7 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
     fn find_or_fill(
         &mut self,
         key: K,
-        deadline: Instant,
+        at: u64,
         full: bool,
         slots: &mut impl SlotTable<K>,
     ) -> Result<(u32, bool), K>
@@ -139,7 +136,7 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
         Ok(match self.map.entry(key) {
             Entry::Occupied(entry) => (*entry.get(), false),
             Entry::Vacant(entry) => {
-                let slot = slots.fill(None, entry.key().clone(), deadline);
+                let slot = slots.fill(None, entry.key().clone(), at);
                 entry.insert(slot);
                 (slot, true)
             }
@@ -209,7 +206,7 @@ impl Dense {
     #[inline]
     fn slot<K: DenseKey>(&self, key: &K) -> Option<u32> {
         let index = key.index();
-        // `range` is at most `u32::MAX` (`with_capacity`), so an index below it fits.
+        // `range` is at most `u32::MAX` (the heap refuses more), so an index below it fits.
         (index < self.range).then_some(index as u32)
     }
 }
@@ -229,10 +226,9 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
         K::from_index(slot as usize).expect("a slot in use was filled for its key")
     }
 
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            range: capacity.min(u32::MAX as usize),
-        }
+    fn try_with_capacity(capacity: usize) -> Option<Self> {
+        // The heap refused capacities above `u32::MAX` already.
+        Some(Self { range: capacity })
     }
 
     #[inline]
@@ -244,7 +240,7 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
     fn find_or_fill(
         &mut self,
         key: K,
-        deadline: Instant,
+        at: u64,
         full: bool,
         slots: &mut impl SlotTable<()>,
     ) -> Result<(u32, bool), K>
@@ -260,7 +256,7 @@ impl<K: DenseKey> KeyIndex<K> for Dense {
         if full {
             return Err(key);
         }
-        Ok((slots.fill(Some(slot), (), deadline), true))
+        Ok((slots.fill(Some(slot), (), at), true))
     }
 
     #[inline]

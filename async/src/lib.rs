@@ -59,7 +59,9 @@ mod resume_queue;
 mod sender;
 mod timed_slots;
 mod wait;
+mod waiters;
 mod wake;
+mod waker_slot;
 mod wakeup_heap;
 
 pub mod mpsc;
@@ -72,29 +74,31 @@ pub use clock::{Clock, Sleep, SystemClock, Timer};
 pub use clock::{TokioSleep, TokioTimer};
 pub use control::{ControlSender, Controller};
 pub use ctrlchan_sync::{
-    Closed, Config, ConfigError, Drain, Drained, Flavor, Lane, Lifecycle, Mpsc, OrderStatus,
-    Signal, SignalSet, Spsc, TryRecvError, TrySendError,
+    Closed, Config, ConfigError, Drain, Drained, Fences, Flavor, Lane, Lifecycle, Mpsc,
+    OrderStatus, ShutdownError, Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
 pub use key_index::{Dense, DenseKey, Hashed, KeyHasher, KeyIndex};
 pub use manual_clock::{ManualClock, ManualSleep};
 pub use ready::Sources;
 pub use receiver::Receiver;
-pub use resume_queue::{ResumeId, ResumeQueue};
+pub use resume_queue::{DeferError, ResumeId, ResumeQueue};
 pub use sender::Sender;
-pub use wakeup_heap::{Capacity, Revision, Wakeup, WakeupHeap};
+pub use timed_slots::ReserveError;
+pub use wakeup_heap::{Revision, ScheduleError, Wakeup, WakeupHeap};
 
 /// The two ends a channel is built with.
 pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);
 
-/// Wraps the core's two ends with one set of wakers.
+/// Wraps the core's two ends with one set of wakers, whose handshakes are ordered as `config` says.
 fn wrap<T, C, F: Flavor>(
     (sender, receiver): (
         ctrlchan_sync::Sender<T, C, F>,
         ctrlchan_sync::Receiver<T, C, F>,
     ),
+    config: Config,
 ) -> Ends<T, C, F> {
-    let wakers = wake::Wakers::new();
+    let wakers = wake::Wakers::new(ctrlchan_sync::Barriers::new(config.fences()));
     (
         Sender::new(sender, wakers.clone()),
         Receiver::new(receiver, wakers),

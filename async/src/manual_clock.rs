@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, Sleep, Timer};
+use crate::wake::wake_all;
 
 /// A clock that moves only when told to, and a timer whose sleeps wake when it passes their deadline.
 ///
@@ -60,14 +61,27 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by`, waking every sleep whose deadline it reaches.
+    ///
+    /// A move past the last `Instant` the platform can represent stops there (so
+    /// `advance(Duration::MAX)` moves the clock as far as it can go, and wakes every sleep).
+    ///
+    /// # Panics
+    ///
+    /// When a sleep's waker panics in `wake`: every other sleep due is woken first, then the first
+    /// such panic goes on (see [`advance_to`](ManualClock::advance_to)).
     pub fn advance(&self, by: Duration) {
         let state = self.state();
-        let to = state.now + by;
+        let to = saturating_add(state.now, by);
         Self::move_to(state, to);
     }
 
     /// Moves the clock to `to` if that is ahead (it never goes back), waking every sleep whose deadline
     /// it reaches.
+    ///
+    /// # Panics
+    ///
+    /// When a sleep's waker panics in `wake`. The clock has moved by then, and every other sleep due
+    /// is woken before the first such panic goes on: one faulty waker keeps no other sleep asleep.
     pub fn advance_to(&self, to: Instant) {
         let state = self.state();
         Self::move_to(state, to);
@@ -87,7 +101,7 @@ impl ManualClock {
         });
         // Wake outside the lock: a waker may poll the sleep at once, on this thread.
         drop(state);
-        due.into_iter().for_each(Waker::wake);
+        wake_all(due);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -97,6 +111,21 @@ impl ManualClock {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// `at + by`, or the last instant the platform represents after `at` when that sum overflows.
+fn saturating_add(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by).unwrap_or_else(|| {
+        // Climb with steps that halve each time one overflows: about 64 steps from any `by`.
+        let (mut last, mut step) = (at, by);
+        while !step.is_zero() {
+            match last.checked_add(step) {
+                Some(next) => last = next,
+                None => step /= 2,
+            }
+        }
+        last
+    })
 }
 
 impl Default for ManualClock {

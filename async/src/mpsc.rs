@@ -31,5 +31,5 @@ pub type Receiver<T, C> = crate::Receiver<T, C, Flavor>;
 ///
 /// [`ConfigError`] when a capacity is 0, above [`Config::MAX_CAPACITY`], or cannot be allocated.
 pub fn channel<T, C>(config: Config) -> Result<crate::Ends<T, C, Flavor>, ConfigError> {
-    ctrlchan_sync::mpsc::channel(config).map(crate::wrap)
+    ctrlchan_sync::mpsc::channel(config).map(|ends| crate::wrap(ends, config))
 }

@@ -3,7 +3,7 @@
 use core::fmt;
 use std::time::Instant;
 
-use crate::timed_slots::{Place, TimedSlots};
+use crate::timed_slots::{Place, ReserveError, TimedSlots};
 
 /// The identity of a deferred item, returned by [`ResumeQueue::defer`]: cancel it, or recognise it when
 /// it comes back. Ids are never reused, so a stale id (already popped, cancelled or drained) is a
@@ -18,11 +18,61 @@ impl ResumeId {
     }
 }
 
+/// Why [`ResumeQueue::defer`] refused an item, which comes back inside. Nothing changed.
+///
+/// `Debug` does not require `T: Debug`.
+#[derive(PartialEq, Eq, Clone, Copy)]
+#[non_exhaustive]
+pub enum DeferError<T> {
+    /// `capacity` items are already deferred.
+    Full(T),
+    /// The deadline is more than about 292 years from the queue's construction: the queue keeps
+    /// deadlines as signed nanoseconds from that instant, and would have to change this one.
+    DeadlineOutOfRange(T),
+}
+
+impl<T> DeferError<T> {
+    /// Takes the item back.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::Full(item) | Self::DeadlineOutOfRange(item) => item,
+        }
+    }
+
+    /// `true` for [`DeferError::Full`].
+    pub fn is_full(&self) -> bool {
+        matches!(self, Self::Full(_))
+    }
+}
+
+impl<T> fmt::Debug for DeferError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(_) => f.write_str("Full(..)"),
+            Self::DeadlineOutOfRange(_) => f.write_str("DeadlineOutOfRange(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for DeferError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(_) => f.write_str("the resume queue is full"),
+            Self::DeadlineOutOfRange(_) => f.write_str(
+                "the resume deadline is more than 292 years from the queue's construction",
+            ),
+        }
+    }
+}
+
+impl<T> std::error::Error for DeferError<T> {}
+
 /// Items deferred until a deadline (a retry with backoff), at most `capacity` of them.
 ///
 /// Each node owns its queue: no lock, no atomic, no cross-thread traffic. Equal deadlines come out in
 /// the order they were deferred; a deadline in the past is due at once (and sorts by its time like any
-/// other). A full queue hands the item back: nothing is dropped, and nothing grows.
+/// other). A full queue hands the item back: nothing is dropped, and nothing grows. So does a
+/// deadline the queue could not keep exactly (more than about 292 years from its construction).
 ///
 /// Costs, with `n` deferred items: `defer` O(log n) (one heap push), `cancel` O(1) (the heap entry is
 /// dropped lazily), `pop_due` O(log n), `next_deadline` O(1) amortized (it pops cancelled entries it
@@ -39,7 +89,8 @@ impl ResumeId {
 /// let mut retries = ResumeQueue::<&str>::with_capacity(2);
 /// let a = retries.defer("batch a", now + Duration::from_millis(20)).unwrap();
 /// let b = retries.defer("batch b", now + Duration::from_millis(10)).unwrap();
-/// assert_eq!(retries.defer("batch c", now), Err("batch c")); // full: the item comes back
+/// let full = retries.defer("batch c", now).unwrap_err(); // full: the item comes back
+/// assert_eq!(full.into_inner(), "batch c");
 ///
 /// assert_eq!(retries.cancel(a), Some("batch a"));
 /// assert_eq!(retries.cancel(a), None); // stale id: a no-op
@@ -51,20 +102,43 @@ pub struct ResumeQueue<T> {
 }
 
 impl<T> ResumeQueue<T> {
-    /// A queue for at most `capacity` items (capped at `u32::MAX`), with all its storage reserved now.
+    /// A queue for at most `capacity` items, with all its storage reserved now.
+    ///
+    /// # Panics
+    ///
+    /// When `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot be allocated;
+    /// [`try_with_capacity`](ResumeQueue::try_with_capacity) returns the error instead.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            timed: TimedSlots::with_capacity(capacity),
-        }
+        Self::try_with_capacity(capacity).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// [`with_capacity`](ResumeQueue::with_capacity) that returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`ReserveError`] when `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot
+    /// be allocated.
+    pub fn try_with_capacity(capacity: usize) -> Result<Self, ReserveError> {
+        Ok(Self {
+            timed: TimedSlots::try_with_capacity(capacity)?,
+        })
     }
 
     /// Defers `item` until `deadline`.
     ///
     /// # Errors
     ///
-    /// The item itself, when `capacity` items are already deferred.
-    pub fn defer(&mut self, item: T, deadline: Instant) -> Result<ResumeId, T> {
-        self.timed.insert(item, deadline).map(ResumeId)
+    /// [`DeferError::Full`] when `capacity` items are already deferred;
+    /// [`DeferError::DeadlineOutOfRange`] when `deadline` is more than about 292 years from the
+    /// queue's construction. The item comes back either way.
+    pub fn defer(&mut self, item: T, deadline: Instant) -> Result<ResumeId, DeferError<T>> {
+        let Some(at) = self.timed.stamp(deadline) else {
+            return Err(DeferError::DeadlineOutOfRange(item));
+        };
+        self.timed
+            .insert(item, at)
+            .map(ResumeId)
+            .map_err(DeferError::Full)
     }
 
     /// Takes back the item deferred as `id`; `None` when it is no longer here (popped, cancelled,

@@ -65,9 +65,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
     #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.inner.try_send(value)?;
-        self.wakers.0.notify_receiver();
-        Ok(())
+        self.wakers.0.sent(self.inner.try_send(value))
     }
 
     /// Sends `value`, waiting while the data lane is full. Blocked senders are woken in the order they
@@ -92,7 +90,10 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         // `&mut self` alone (and stays `Send`).
         let wakers = Arc::clone(&self.wakers.0);
         let this = &mut *self;
-        wait::send_when_space(&wakers, Space::Data, value, move |v| this.try_send(v)).await
+        let mut slot = Some(value);
+        wait::send_when_space(&wakers, Space::Data, &mut slot, move |v| this.try_send(v))
+            .await
+            .map_err(|()| SendError(slot.take().expect("a refused value is handed back")))
     }
 
     /// Sends `value` on a plain thread, blocking while the data lane is full.
@@ -132,9 +133,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
     #[inline]
     pub fn try_send_control(&self, message: C) -> Result<(), TrySendError<C>> {
-        self.inner.try_send_control(message)?;
-        self.wakers.0.notify_receiver();
-        Ok(())
+        self.wakers.0.sent(self.inner.try_send_control(message))
     }
 
     /// Sends a control message, waiting while the control lane is full.
@@ -155,10 +154,12 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         // As in `send`.
         let wakers = Arc::clone(&self.wakers.0);
         let this = &mut *self;
-        wait::send_when_space(&wakers, Space::Control, message, move |m| {
+        let mut slot = Some(message);
+        wait::send_when_space(&wakers, Space::Control, &mut slot, move |m| {
             this.try_send_control(m)
         })
         .await
+        .map_err(|()| SendError(slot.take().expect("a refused message is handed back")))
     }
 
     /// Sends a control message on a plain thread, blocking while the control lane is full.

@@ -82,8 +82,8 @@ impl Queued for u64 {
 struct Slot<V, Q> {
     /// `Some` while the slot is in use.
     value: Option<V>,
-    /// The deadline as a stamp of the structure's scale: exact within ±292 years of its construction,
-    /// and what the heap sorts by.
+    /// The deadline as a stamp of the structure's scale (exact: deadlines beyond ±292 years of its
+    /// construction are refused), and what the heap sorts by.
     at: u64,
     /// The sequence number of the slot's current schedule.
     seq: u64,
@@ -129,37 +129,118 @@ pub(crate) struct TimedSlots<V, Q = ()> {
     last_seq: u64,
 }
 
-impl<V, Q: Queued> TimedSlots<V, Q> {
-    /// Reserves everything for `capacity` values (at most `u32::MAX`); [`insert`](Self::insert) picks
-    /// the slots.
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let mut timed = Self::with_owner_slots(capacity);
-        // Popped from the end: slot 0 is used first.
-        timed.free = Some((0..timed.capacity() as u32).rev().collect());
-        timed
+/// A timer structure whose storage could not be reserved at construction: the capacity is above
+/// [`MAX_CAPACITY`](ReserveError::MAX_CAPACITY), or the memory for it could not be allocated.
+///
+/// # Examples
+///
+/// ```
+/// use ctrlchan_async::{ReserveError, ResumeQueue};
+///
+/// let err = ResumeQueue::<u64>::try_with_capacity(usize::MAX).unwrap_err();
+/// assert_eq!(err.capacity(), usize::MAX);
+/// assert!(ResumeQueue::<u64>::try_with_capacity(ReserveError::MAX_CAPACITY + 1).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReserveError {
+    capacity: usize,
+    too_large: bool,
+}
+
+impl ReserveError {
+    /// The largest capacity of a `WakeupHeap` or `ResumeQueue`: slots are numbered by `u32`.
+    pub const MAX_CAPACITY: usize = u32::MAX as usize;
+
+    fn too_large(capacity: usize) -> Self {
+        Self {
+            capacity,
+            too_large: true,
+        }
     }
 
-    /// Reserves everything for `capacity` values (at most `u32::MAX`); the owner picks the slots
+    pub(crate) fn out_of_memory(capacity: usize) -> Self {
+        Self {
+            capacity,
+            too_large: false,
+        }
+    }
+
+    /// The capacity that was asked for.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl core::fmt::Display for ReserveError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.too_large {
+            write!(
+                f,
+                "timer capacity {} is above the maximum of {}",
+                self.capacity,
+                Self::MAX_CAPACITY
+            )
+        } else {
+            write!(
+                f,
+                "the storage of timer capacity {} could not be allocated",
+                self.capacity
+            )
+        }
+    }
+}
+
+impl std::error::Error for ReserveError {}
+
+impl<V, Q: Queued> TimedSlots<V, Q> {
+    /// Reserves everything for `capacity` values; [`insert`](Self::insert) picks the slots.
+    pub(crate) fn try_with_capacity(capacity: usize) -> Result<Self, ReserveError> {
+        let mut timed = Self::try_with_owner_slots(capacity)?;
+        let mut free = Vec::new();
+        free.try_reserve_exact(capacity)
+            .map_err(|_| ReserveError::out_of_memory(capacity))?;
+        // Popped from the end: slot 0 is used first. (`capacity` fits a `u32`: checked above.)
+        free.extend((0..capacity as u32).rev());
+        timed.free = Some(free);
+        Ok(timed)
+    }
+
+    /// Reserves everything for `capacity` values; the owner picks the slots
     /// ([`insert_at`](Self::insert_at)).
-    pub(crate) fn with_owner_slots(capacity: usize) -> Self {
-        let capacity = capacity.min(u32::MAX as usize);
-        let scale = InstantScale::new();
-        let mut slots = Vec::with_capacity(capacity);
+    pub(crate) fn try_with_owner_slots(capacity: usize) -> Result<Self, ReserveError> {
+        if capacity > ReserveError::MAX_CAPACITY {
+            return Err(ReserveError::too_large(capacity));
+        }
+        let out_of_memory = |_| ReserveError::out_of_memory(capacity);
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(capacity).map_err(out_of_memory)?;
         slots.extend((0..capacity).map(|_| Slot {
             value: None,
             at: 0,
             seq: 0,
             queued: Q::queue(0),
         }));
-        Self {
+        // At most `2 * u32::MAX` entries: no overflow.
+        let heap = DeadlineHeap::try_with_room(capacity * 2)
+            .ok_or(ReserveError::out_of_memory(capacity))?;
+        let scale = InstantScale::new();
+        Ok(Self {
             slots,
             free: None,
             live: 0,
-            heap: DeadlineHeap::with_room(capacity.saturating_mul(2)),
+            heap,
             scale,
             last_now: (scale.origin(), scale.encode(scale.origin())),
             last_seq: 0,
-        }
+        })
+    }
+
+    /// The stamp of `deadline`, if this structure can keep it exactly (within about 292 years of its
+    /// construction); what [`insert`](Self::insert), [`insert_at`](Self::insert_at) and
+    /// [`reschedule`](Self::reschedule) take.
+    #[inline]
+    pub(crate) fn stamp(&self, deadline: Instant) -> Option<u64> {
+        self.scale.try_encode(deadline)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -170,8 +251,8 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
         self.live
     }
 
-    /// Stores `value` due at `deadline` in a free slot; hands it back when every slot is taken.
-    pub(crate) fn insert(&mut self, value: V, deadline: Instant) -> Result<Place, V> {
+    /// Stores `value` due at the stamp `at` in a free slot; hands it back when every slot is taken.
+    pub(crate) fn insert(&mut self, value: V, at: u64) -> Result<Place, V> {
         let free = self
             .free
             .as_mut()
@@ -179,7 +260,7 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
         let Some(slot) = free.pop() else {
             return Err(value);
         };
-        Ok(self.insert_at(slot, value, deadline))
+        Ok(self.insert_at(slot, value, at))
     }
 
     /// `true` when `slot` holds a value.
@@ -188,11 +269,10 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
         self.slots[slot as usize].value.is_some()
     }
 
-    /// Stores `value` due at `deadline` in `slot`, which must be free (and, when this structure picks
-    /// the slots, already taken off the free stack).
-    pub(crate) fn insert_at(&mut self, slot: u32, value: V, deadline: Instant) -> Place {
+    /// Stores `value` due at the stamp `at` in `slot`, which must be free (and, when this structure
+    /// picks the slots, already taken off the free stack).
+    pub(crate) fn insert_at(&mut self, slot: u32, value: V, at: u64) -> Place {
         let seq = self.next_seq();
-        let at = self.scale.encode(deadline);
         let entry = &mut self.slots[slot as usize];
         debug_assert!(entry.value.is_none(), "inserting into a slot in use");
         entry.value = Some(value);
@@ -204,10 +284,9 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
         Place { slot, seq }
     }
 
-    /// Moves the value in `slot` (which must be in use) to `deadline`, as a new schedule.
-    pub(crate) fn reschedule(&mut self, slot: u32, deadline: Instant) -> Place {
+    /// Moves the value in `slot` (which must be in use) to the stamp `at`, as a new schedule.
+    pub(crate) fn reschedule(&mut self, slot: u32, at: u64) -> Place {
         let seq = self.next_seq();
-        let at = self.scale.encode(deadline);
         let entry = &mut self.slots[slot as usize];
         debug_assert!(entry.value.is_some(), "rescheduling a free slot");
         // Not earlier than the slot's deadline, so not earlier than its queued entry either (which is at
@@ -368,10 +447,10 @@ impl<V, Q: Queued> SlotTable<V> for TimedSlots<V, Q> {
     }
 
     #[inline]
-    fn fill(&mut self, slot: Option<u32>, value: V, deadline: Instant) -> u32 {
+    fn fill(&mut self, slot: Option<u32>, value: V, at: u64) -> u32 {
         match slot {
-            Some(slot) => self.insert_at(slot, value, deadline).slot,
-            None => match self.insert(value, deadline) {
+            Some(slot) => self.insert_at(slot, value, at).slot,
+            None => match self.insert(value, at) {
                 Ok(place) => place.slot,
                 Err(_) => unreachable!("`fill` is only called when a slot is free"),
             },

@@ -1,83 +1,120 @@
-//! The waiting loops over the wake protocol (`wake.rs`): a sender waiting for space (async and
-//! blocking: only the sleep differs), and the receiver's poll.
+//! The waiting loops over the wake protocol (`wake.rs`), one per direction: a sender waiting for space,
+//! and the receiver's poll. Each is written once, as a future; the blocking forms drive the same
+//! future on a plain thread ([`block_on_until`]), after a short backoff.
 
+use core::future::poll_fn;
 use core::task::{Context, Poll};
 use std::time::Instant;
 
 use ctrlchan_sync::TrySendError;
-use event_listener::listener;
 
 use crate::blocking::{Backoff, block_on_until};
-use crate::error::{SendError, SendTimeoutError};
+use crate::error::SendTimeoutError;
+use crate::waiters::{Place, Polled, WaitQueue};
 use crate::wake::{Space, Wakers};
 
-/// The waiting part of an async send: `value` was just refused as `Full`; retry it with `attempt` (a
-/// `try_send` that wakes the receiver on success) each time space may have been freed in `space`.
+/// A send that waits for space: the one algorithm of every waiting send, async or blocking.
 ///
-/// The value is sent only in the poll that returns `Ready(Ok(()))`; dropping the future before that
-/// drops the value unsent.
+/// The caller has just tried once and found the lane full. `value` is in `slot` until it is sent:
+/// `Ok(())` then, and the slot is empty; `Err(())` when the lane is closed, with the value still in
+/// the slot. A wait dropped before it completes (a cancelled future, a blocking send at its deadline)
+/// leaves the value in the slot. `attempt` is the handle's `try_send`, which wakes the receiver as it
+/// must (`Wakers::sent`).
+///
+/// Each round: take a place at the back of the queue, count it, heavy barrier, attempt; if still full,
+/// wait to be notified, and start over. A place that leaves with a notification it did not use (the
+/// attempt succeeded without it, the lane closed, or the wait was dropped) passes it on to the next
+/// waiting sender: that notification may be for a slot freed after this send took its own (a receiver
+/// that freed one while this send had yet to leave), and dropping it would leave that sender asleep by
+/// a free slot. When it was for the slot this send took, the next sender wakes for nothing and waits
+/// again.
 pub(crate) async fn send_when_space<V>(
     wakers: &Wakers,
     space: Space,
-    mut value: V,
+    slot: &mut Option<V>,
     mut attempt: impl FnMut(V) -> Result<(), TrySendError<V>>,
-) -> Result<(), SendError<V>> {
+) -> Result<(), ()> {
     let waiters = wakers.space(space);
+    let mut place = Leaving {
+        queue: waiters.queue(),
+        place: Place::default(),
+    };
     loop {
-        // Register, then re-check (wake.rs): the listener lives in this future, not on the heap.
-        listener!(waiters.event() => listener);
+        // Register, then re-check (wake.rs).
+        poll_fn(|cx| {
+            place.queue.join(&mut place.place, cx.waker());
+            Poll::Ready(())
+        })
+        .await;
         waiters.registered();
         wakers.barriers().heavy();
-        value = match attempt(value) {
-            // The listener drops here, and a wake it received meanwhile passes on to the next waiting
-            // sender. That wake may be for a slot freed after this send took its own (a receiver
-            // that freed one while this send had yet to remove its listener), and dropping it would
-            // leave that sender asleep by a free slot. When it was for the slot this send took, the
-            // next sender wakes for nothing and waits again.
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(value)) => value,
-            Err(TrySendError::Closed(value)) => return Err(SendError(value)),
-        };
-        // If the future is dropped here, the listener's drop passes a wake it received to the next
-        // waiting sender, so a freed slot is never left unannounced.
-        listener.await;
+        if let Some(done) = try_once(slot, &mut attempt) {
+            return done;
+        }
+        poll_fn(|cx| match place.queue.poll(&mut place.place, cx.waker()) {
+            Polled::Notified => Poll::Ready(()),
+            Polled::Waiting => Poll::Pending,
+        })
+        .await;
     }
 }
 
-/// A blocking send: `attempt` with a short backoff, then parking until woken or until `deadline`.
+/// Sends the value in `slot` with `attempt`: `Some(Ok(()))` when sent, `Some(Err(()))` when the lane is
+/// closed (the value back in the slot), `None` when it is full (the value back in the slot).
+fn try_once<V>(
+    slot: &mut Option<V>,
+    attempt: &mut impl FnMut(V) -> Result<(), TrySendError<V>>,
+) -> Option<Result<(), ()>> {
+    let value = slot.take().expect("the value waits in the slot");
+    match attempt(value) {
+        Ok(()) => Some(Ok(())),
+        Err(TrySendError::Closed(value)) => {
+            *slot = Some(value);
+            Some(Err(()))
+        }
+        Err(TrySendError::Full(value)) => {
+            *slot = Some(value);
+            None
+        }
+    }
+}
+
+/// A place in a wait queue that is left (passing on an unused notification) when dropped.
+struct Leaving<'a> {
+    queue: &'a WaitQueue,
+    place: Place,
+}
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.queue.leave(&mut self.place);
+    }
+}
+
+/// [`send_when_space`] on a plain thread: a short backoff on `attempt`, then the same wait with a
+/// thread waker, until sent, closed, or `deadline`.
 pub(crate) fn send_blocking<V>(
     wakers: &Wakers,
     space: Space,
-    mut value: V,
+    value: V,
     deadline: Option<Instant>,
     mut attempt: impl FnMut(V) -> Result<(), TrySendError<V>>,
 ) -> Result<(), SendTimeoutError<V>> {
+    let mut slot = Some(value);
     let mut backoff = Backoff::default();
-    loop {
-        value = match attempt(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(value)) => value,
-            Err(TrySendError::Closed(value)) => return Err(SendTimeoutError::Closed(value)),
-        };
+    let done = loop {
+        if let Some(done) = try_once(&mut slot, &mut attempt) {
+            break Some(done);
+        }
         if !backoff.snooze() {
-            break;
+            break block_on_until(deadline, send_when_space(wakers, space, &mut slot, attempt));
         }
-    }
-    let waiters = wakers.space(space);
-    loop {
-        listener!(waiters.event() => listener);
-        waiters.registered();
-        wakers.barriers().heavy();
-        value = match attempt(value) {
-            // As in `send_when_space`: a wake received meanwhile passes on.
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(value)) => value,
-            Err(TrySendError::Closed(value)) => return Err(SendTimeoutError::Closed(value)),
-        };
-        // At the deadline the listener is dropped, passing on a wake it may have received meanwhile.
-        if block_on_until(deadline, listener).is_none() {
-            return Err(SendTimeoutError::Timeout(value));
-        }
+    };
+    match (done, slot) {
+        (Some(Ok(())), _) => Ok(()),
+        (Some(Err(())), Some(value)) => Err(SendTimeoutError::Closed(value)),
+        (None, Some(value)) => Err(SendTimeoutError::Timeout(value)),
+        (_, None) => unreachable!("a send that did not complete keeps its value"),
     }
 }
 
@@ -117,6 +154,6 @@ pub(crate) fn receive_blocking<R>(
     }
     block_on_until(
         deadline,
-        core::future::poll_fn(|cx| poll_receiver(wakers, cx, &mut attempt)),
+        poll_fn(|cx| poll_receiver(wakers, cx, &mut attempt)),
     )
 }

@@ -2,12 +2,11 @@
 //!
 //! A channel has three kinds of sleeper, each with its own cache line:
 //!
-//! * **the receiver** (one task or thread): an [`AtomicWaker`] and an `asleep` flag. It waits for data,
+//! * **the receiver** (one task or thread): a [`WakerSlot`] and an `asleep` flag. It waits for data,
 //!   control, signals, lifecycle orders or closure;
 //! * **senders waiting for data space**, and
-//! * **senders waiting for control space**: each an `event_listener::Event` (listeners are woken in the
-//!   order they registered, and live in the waiting future itself: no allocation) and a count of
-//!   registrations.
+//! * **senders waiting for control space**: each a [`WaitQueue`] (senders are woken in the order they
+//!   started waiting) and a count of registrations.
 //!
 //! # The handshake
 //!
@@ -29,19 +28,28 @@
 //!   only keeps the swap (a read-modify-write) off the path of a send that finds nobody asleep.
 //! * `registrations` is incremented (`AcqRel`) after each registration of a waiting sender, before its
 //!   heavy barrier; the receiver loads it with `Acquire` after its light barrier, and notifies one more
-//!   listener only if it changed since a notification found nobody left to wake. `event-listener` orders
-//!   a registration before a notification with its own lock; the notifications are `relaxed()` because
-//!   the barriers already order the freeing store before the check. See docs/WAKE-PROTOCOL.md for why
-//!   no wake is lost.
-//! * Closing and dropping wake every sender with an ordinary (fenced) `notify`: they are rare.
+//!   sender only if it changed since a notification found nobody left to wake. The queue's lock orders
+//!   a registration before a notification. See docs/WAKE-PROTOCOL.md for why no wake is lost.
+//! * Closing and dropping wake every sender; they take the queue's lock, which orders the close before
+//!   the waiting senders' next attempt.
+//!
+//! # Panics in user code
+//!
+//! A waker belongs to the task that registered it. Every waker is woken after the change it announces
+//! is complete and outside every lock ([`WakerSlot`], [`WaitQueue`]), and a panic from another
+//! party's `wake` is caught there ([`wake_quietly`]): the operation that woke it (a send, a receive, a
+//! close) completes and returns its result, so no value is lost or sent twice, and the channel keeps
+//! waking later waiters. The panic hook has reported the panic by then; it goes no further.
 
 use core::fmt;
 use core::task::Waker;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use ctrlchan_sync::{Barriers, CachePadded};
-use event_listener::{Event, IntoNotification};
+use ctrlchan_sync::{Barriers, CachePadded, TrySendError};
 
-use crate::loom::{Arc, AtomicBool, AtomicUsize, AtomicWaker, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::waiters::WaitQueue;
+use crate::waker_slot::WakerSlot;
 
 /// The sleepers of one channel and the barriers of their handshake.
 pub(crate) struct Wakers {
@@ -53,13 +61,13 @@ pub(crate) struct Wakers {
 
 /// The one receiver's waker, and whether it is (about to be) asleep.
 struct ReceiverWaiter {
-    waker: AtomicWaker,
+    waker: WakerSlot,
     asleep: AtomicBool,
 }
 
 /// Senders waiting for space in one lane.
 pub(crate) struct SpaceWaiters {
-    event: Event,
+    queue: WaitQueue,
     /// Registrations of waiting senders so far (it only grows): a change tells the receiver that a
     /// listener may wait that it has not notified yet.
     registrations: AtomicUsize,
@@ -76,15 +84,15 @@ pub(crate) enum Space {
 }
 
 impl Wakers {
-    pub(crate) fn new() -> Arc<Self> {
+    pub(crate) fn new(barriers: Barriers) -> Arc<Self> {
         Arc::new(Self {
             receiver: CachePadded::new(ReceiverWaiter {
-                waker: AtomicWaker::new(),
+                waker: WakerSlot::new(),
                 asleep: AtomicBool::new(false),
             }),
             data_space: CachePadded::new(SpaceWaiters::new()),
             control_space: CachePadded::new(SpaceWaiters::new()),
-            barriers: Barriers::probe(),
+            barriers,
         })
     }
 
@@ -113,6 +121,24 @@ impl Wakers {
         }
     }
 
+    /// The end of a send attempt: wakes the receiver unless the lane was full, and hands the result
+    /// back. One rule for every send of every handle.
+    ///
+    /// A sent value is something to wake for. So is a refusal for `Closed`: a refused `spsc` push
+    /// may have announced itself before it saw the close, and a receiver that looked meanwhile
+    /// answered `Empty` and may be asleep; its withdrawal is the change that receiver waits for (it
+    /// then sees `Closed`). A `Full` refusal changed nothing anyone can see.
+    #[inline]
+    pub(crate) fn sent<V>(
+        &self,
+        attempt: Result<(), TrySendError<V>>,
+    ) -> Result<(), TrySendError<V>> {
+        if !matches!(attempt, Err(TrySendError::Full(_))) {
+            self.notify_receiver();
+        }
+        attempt
+    }
+
     /// The sleeping side for the receiver: registers `waker` and publishes that the receiver sleeps.
     /// The caller re-checks everything it waits for afterwards, and calls [`Wakers::receiver_awake`] if
     /// the re-check found something.
@@ -132,19 +158,19 @@ impl Wakers {
     /// The hot side for senders: called after the receiver freed a slot of `space`. Wakes the sender
     /// that has waited longest and is not woken yet, if there is one: one freed slot, one woken sender.
     ///
-    /// `event-listener` takes a lock to notify, so the receiver skips it when no listener can be
-    /// waiting unwoken: when its last notification found none and no sender has registered since.
+    /// The queue takes a lock to notify, so the receiver skips it when no sender can be waiting
+    /// unwoken: when its last notification found none and no sender has registered since.
     #[inline]
     pub(crate) fn notify_space(&self, space: Space) {
         self.barriers.light();
         let waiters = self.space(space);
-        // Acquire: pairs with the AcqRel increment of a registering sender (its listener is in the list
+        // Acquire: pairs with the AcqRel increment of a registering sender (its place is in the queue
         // before the increment). Relaxed for `exhausted_at`: only this thread uses it.
         let registrations = waiters.registrations.load(Ordering::Acquire);
         if registrations != waiters.exhausted_at.load(Ordering::Relaxed)
-            && waiters.event.notify(1.additional().relaxed()) == 0
+            && !waiters.queue.notify_one()
         {
-            // Every listener registered up to `registrations` is woken already: until another
+            // Every sender registered up to `registrations` is woken already: until another
             // registers, notifying again would only take the lock for nothing.
             waiters.exhausted_at.store(registrations, Ordering::Relaxed);
         }
@@ -152,31 +178,28 @@ impl Wakers {
 
     /// Wakes every waiting sender of both lanes (a close, or the receiver gone).
     pub(crate) fn notify_all_senders(&self) {
-        self.data_space.event.notify(usize::MAX);
-        self.control_space.event.notify(usize::MAX);
+        self.data_space.queue.notify_all();
+        self.control_space.queue.notify_all();
     }
 }
 
 impl SpaceWaiters {
     fn new() -> Self {
-        let event = Event::new();
-        // The event allocates its listener list on first use: do it now, so that no wait allocates.
-        event.notify(0.relaxed());
         Self {
-            event,
+            queue: WaitQueue::new(),
             registrations: AtomicUsize::new(0),
             exhausted_at: AtomicUsize::new(0),
         }
     }
 
-    pub(crate) fn event(&self) -> &Event {
-        &self.event
+    pub(crate) fn queue(&self) -> &WaitQueue {
+        &self.queue
     }
 
-    /// Counts a listener the caller has just registered (before its heavy barrier and re-check).
+    /// Counts a place the caller has just taken in the queue (before its heavy barrier and re-check).
     pub(crate) fn registered(&self) {
         // AcqRel: pairs with the receiver's Acquire load in `notify_space`, so a receiver that sees this
-        // registration finds the listener in the list.
+        // registration finds the place in the queue.
         self.registrations.fetch_add(1, Ordering::AcqRel);
     }
 }
@@ -214,15 +237,33 @@ impl fmt::Debug for Wakers {
                 "receiver_asleep",
                 &self.receiver.asleep.load(Ordering::Relaxed),
             )
-            .field(
-                "data_senders_waiting",
-                &self.data_space.event.total_listeners(),
-            )
+            .field("data_senders_waiting", &self.data_space.queue.waiting())
             .field(
                 "control_senders_waiting",
-                &self.control_space.event.total_listeners(),
+                &self.control_space.queue.waiting(),
             )
             .field("barriers", &self.barriers)
             .finish()
+    }
+}
+
+/// Wakes `waker` for another party: a panic from its `wake` is caught (the panic hook has reported it)
+/// and goes no further, so the operation that woke it completes (module docs, "Panics in user code").
+pub(crate) fn wake_quietly(waker: Waker) {
+    // The payload is dropped here; a payload whose own drop panics would go on (not caught twice).
+    drop(catch_unwind(AssertUnwindSafe(|| waker.wake())));
+}
+
+/// Wakes every waker, even when one of them panics in `wake`: the first panic goes on once all were
+/// woken (a later one is dropped; the panic hook has reported it).
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    let mut first_panic = None;
+    for waker in wakers {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            first_panic.get_or_insert(panic);
+        }
+    }
+    if let Some(panic) = first_panic {
+        resume_unwind(panic);
     }
 }

@@ -5,7 +5,7 @@ use core::hash::Hash;
 use std::time::Instant;
 
 use crate::key_index::{Dense, DenseKey, Hashed, KeyIndex};
-use crate::timed_slots::{Expired, TimedSlots};
+use crate::timed_slots::{Expired, ReserveError, TimedSlots};
 
 /// Which schedule of a key a wakeup belongs to. Each `schedule` gives a new, larger revision, so a
 /// node can tell a wakeup of the current schedule from an older one it has forgotten to ignore.
@@ -30,24 +30,36 @@ pub struct Wakeup<K> {
     pub deadline: Instant,
 }
 
-/// A `schedule` of a new key while `capacity` keys are already scheduled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capacity {
-    /// The bound given to [`WakeupHeap::with_capacity`].
-    pub capacity: usize,
+/// Why [`WakeupHeap::schedule`] refused a wakeup. Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// The key is new and `capacity` keys are already scheduled; or, in a dense heap, the key is not
+    /// below `capacity`.
+    Capacity {
+        /// The bound the heap was built with.
+        capacity: usize,
+    },
+    /// The deadline is more than about 292 years from the heap's construction: the heap keeps
+    /// deadlines as signed nanoseconds from that instant, and would have to change this one.
+    DeadlineOutOfRange,
 }
 
-impl fmt::Display for Capacity {
+impl fmt::Display for ScheduleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "every one of the {} wakeup keys is scheduled",
-            self.capacity
-        )
+        match self {
+            Self::Capacity { capacity } => write!(
+                f,
+                "no room for another key: every one of the {capacity} wakeup slots is taken, or the key is out of range"
+            ),
+            Self::DeadlineOutOfRange => f.write_str(
+                "the wakeup deadline is more than 292 years from the heap's construction",
+            ),
+        }
     }
 }
 
-impl std::error::Error for Capacity {}
+impl std::error::Error for ScheduleError {}
 
 /// Keyed one-shot wakeups: at most one pending wakeup per key, at most `capacity` keys.
 ///
@@ -59,7 +71,9 @@ impl std::error::Error for Capacity {}
 ///   [`Revision`]. A replaced or cancelled wakeup never fires.
 /// * Equal deadlines fire in schedule order. A deadline in the past is due at once, and sorts by its
 ///   time like any other.
-/// * The capacity is a bound: a new key beyond it is refused with [`Capacity`]; nothing grows.
+/// * The capacity is a bound: a new key beyond it is refused with [`ScheduleError::Capacity`];
+///   nothing grows. A deadline the heap could not keep exactly (more than about 292 years from its
+///   construction) is refused with [`ScheduleError::DeadlineOutOfRange`], never changed.
 ///
 /// Keys: any `K: Hash + Eq + Clone` ([`with_capacity`](WakeupHeap::with_capacity)), found through a
 /// `HashMap` hashed by [`KeyHasher`](crate::KeyHasher) (foldhash); or, for small integer keys, the dense
@@ -93,7 +107,7 @@ impl std::error::Error for Capacity {}
 /// assert!(wakeups.pop_due(now + Duration::from_millis(9)).is_none());
 /// let due = wakeups.pop_due(now + Duration::from_millis(10)).unwrap();
 /// assert_eq!((due.key, due.revision), (FlushKey::Batch, second));
-/// # Ok::<(), ctrlchan_async::Capacity>(())
+/// # Ok::<(), ctrlchan_async::ScheduleError>(())
 /// ```
 pub struct WakeupHeap<K, I: KeyIndex<K> = Hashed<K>> {
     /// Key -> slot of `timed` (a map, or the key itself).
@@ -104,17 +118,33 @@ pub struct WakeupHeap<K, I: KeyIndex<K> = Hashed<K>> {
 }
 
 impl<K: Hash + Eq + Clone> WakeupHeap<K> {
-    /// A heap for at most `capacity` keys of any `K: Hash + Eq + Clone` (capped at `u32::MAX`), with
-    /// all its storage reserved now.
+    /// A heap for at most `capacity` keys of any `K: Hash + Eq + Clone`, with all its storage reserved
+    /// now.
+    ///
+    /// # Panics
+    ///
+    /// When `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot be allocated;
+    /// [`try_with_capacity`](WakeupHeap::try_with_capacity) returns the error instead.
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::try_with_capacity(capacity).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// [`with_capacity`](WakeupHeap::with_capacity) that returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`ReserveError`] when `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot
+    /// be allocated.
+    pub fn try_with_capacity(capacity: usize) -> Result<Self, ReserveError> {
         Self::build(capacity)
     }
 }
 
 impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
-    /// A heap for the small integer keys `0..capacity` (capped at `u32::MAX`): the dense fast path,
+    /// A heap for the small integer keys `0..capacity`: the dense fast path,
     /// where key `k` lives in slot `k`: no hashing and no map, so a schedule or a cancel touches the
-    /// key's slot and the heap only. A key at or above `capacity` is refused with [`Capacity`].
+    /// key's slot and the heap only. A key at or above `capacity` is refused with
+    /// [`ScheduleError::Capacity`].
     ///
     /// A schedule that moves a key to a later deadline (an idle or linger timer reset again) only
     /// writes the key's slot: its earlier heap entry stands in for it, and is replaced by the new
@@ -132,24 +162,39 @@ impl<K: DenseKey + Clone> WakeupHeap<K, Dense> {
     /// wakeups.schedule(7, now + Duration::from_millis(5))?;
     /// assert!(wakeups.schedule(64, now).is_err()); // outside 0..64
     /// assert_eq!(wakeups.pop_due(now + Duration::from_millis(5)).map(|w| w.key), Some(7));
-    /// # Ok::<(), ctrlchan_async::Capacity>(())
+    /// # Ok::<(), ctrlchan_async::ScheduleError>(())
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot be allocated;
+    /// [`try_dense`](WakeupHeap::try_dense) returns the error instead.
     pub fn dense(capacity: usize) -> Self {
+        Self::try_dense(capacity).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// [`dense`](WakeupHeap::dense) that returns an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`ReserveError`] when `capacity` is above [`ReserveError::MAX_CAPACITY`] or its storage cannot
+    /// be allocated.
+    pub fn try_dense(capacity: usize) -> Result<Self, ReserveError> {
         Self::build(capacity)
     }
 }
 
 impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
-    fn build(capacity: usize) -> Self {
+    fn build(capacity: usize) -> Result<Self, ReserveError> {
         let timed = if I::KEY_IS_SLOT {
-            TimedSlots::with_owner_slots(capacity)
+            TimedSlots::try_with_owner_slots(capacity)?
         } else {
-            TimedSlots::with_capacity(capacity)
+            TimedSlots::try_with_capacity(capacity)?
         };
-        Self {
-            index: I::with_capacity(timed.capacity()),
+        Ok(Self {
+            index: I::try_with_capacity(capacity).ok_or(ReserveError::out_of_memory(capacity))?,
             timed,
-        }
+        })
     }
 
     /// Schedules `key` at `deadline`, replacing its pending wakeup if it has one. Returns the new
@@ -157,18 +202,22 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     ///
     /// # Errors
     ///
-    /// [`Capacity`] when `key` is new and `capacity` keys are already scheduled.
-    pub fn schedule(&mut self, key: K, deadline: Instant) -> Result<Revision, Capacity> {
+    /// [`ScheduleError::Capacity`] when `key` is new and `capacity` keys are already scheduled (or a
+    /// dense key is not below the capacity); [`ScheduleError::DeadlineOutOfRange`] when `deadline` is
+    /// more than about 292 years from the heap's construction. Nothing changes.
+    pub fn schedule(&mut self, key: K, deadline: Instant) -> Result<Revision, ScheduleError> {
+        let at = self
+            .timed
+            .stamp(deadline)
+            .ok_or(ScheduleError::DeadlineOutOfRange)?;
         let full = self.timed.len() == self.timed.capacity();
-        let found = self
-            .index
-            .find_or_fill(key, deadline, full, &mut self.timed);
+        let found = self.index.find_or_fill(key, at, full, &mut self.timed);
         let place = match found {
             // A new key: `find_or_fill` scheduled it.
             Ok((slot, true)) => self.timed.place_of(slot).expect("just inserted").0,
-            Ok((slot, false)) => self.timed.reschedule(slot, deadline),
+            Ok((slot, false)) => self.timed.reschedule(slot, at),
             Err(_) => {
-                return Err(Capacity {
+                return Err(ScheduleError::Capacity {
                     capacity: self.timed.capacity(),
                 });
             }

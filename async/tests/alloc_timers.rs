@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Capacity, Dense, ResumeId, ResumeQueue, WakeupHeap};
+use ctrlchan_async::{DeferError, Dense, ResumeId, ResumeQueue, ScheduleError, WakeupHeap};
 
 struct CountingAlloc;
 
@@ -240,7 +240,7 @@ fn drive_heap(
             let refused = per_op.measure(REFUSED, || heap.schedule(fresh, *now));
             assert_eq!(
                 refused,
-                Err(Capacity {
+                Err(ScheduleError::Capacity {
                     capacity: held.len()
                 })
             );
@@ -436,7 +436,7 @@ fn wakeup_heap_refusals_at_full_capacity_do_not_allocate() {
             held[pos] = next_key;
             let fresh = next_key + 1_000_000_000;
             let refused = per_op.measure(REFUSED, || heap.schedule(fresh, at));
-            assert_eq!(refused, Err(Capacity { capacity }));
+            assert_eq!(refused, Err(ScheduleError::Capacity { capacity }));
         }
         assert_eq!(heap.len(), capacity);
         per_op.assert_none_allocated(&format!("WakeupHeap (capacity {capacity}, kept full)"));
@@ -528,7 +528,7 @@ fn drive_queue(
             let item = *next_item;
             assert_eq!(
                 per_op.measure(DEFER_REFUSED, || queue.defer(item, *now)),
-                Err(item)
+                Err(DeferError::Full(item))
             );
         }
         let (next, len) = per_op.measure(NEXT, || (queue.next_deadline(), queue.len()));

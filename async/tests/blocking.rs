@@ -14,6 +14,7 @@ use ctrlchan_async::{
     Config, Flavor, Mpsc, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, Sources,
     Spsc, mpsc, spsc,
 };
+use ctrlchan_testkit::watchdog::block_on_until;
 
 /// How long a wait may take before the test counts as hung. It only turns a hang into a failure.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -440,4 +441,79 @@ fn ready_blocking_until_mpsc() {
     with_watchdog(stringify!(ready_blocking_until_mpsc), || {
         ready_blocking::<Mpsc>();
     });
+}
+
+/// A receiver that closes the lanes and then waits is woken when a push that raced the close is
+/// refused. The producer retries `try_send` on every error until told to stop (as the `spsc` docs'
+/// example does); the receiver takes a few items, closes, and receives until `Closed`. Each `spsc`
+/// push after the close announces itself, sees the close and withdraws; a receiver that looks in
+/// between answers `Empty` and sleeps, and the withdrawal must wake it. Without that wake, rounds
+/// slept until the deadline here.
+fn close_then_recv_vs_retrying_producer<F: Make>()
+where
+    Sender<u64, u64, F>: Send + 'static,
+{
+    for round in 0..600u64 {
+        let (tx, mut rx) = F::channel::<u64, u64>(1, 1);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let producer = thread::spawn({
+            let stop = stop.clone();
+            move || {
+                let mut sent = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if tx.try_send(sent).is_ok() {
+                        sent += 1;
+                    }
+                }
+                sent
+            }
+        });
+        let mut received = 0;
+        for _ in 0..round % 5 {
+            if rx.recv_blocking().is_some() {
+                received += 1;
+            }
+        }
+        rx.close();
+        // The async receive (one attempt, register, one more, then sleep), driven on this thread.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let outcome = loop {
+            match block_on_until(deadline, rx.recv()) {
+                Some(Some(_)) => received += 1,
+                Some(None) => break RecvTimeoutError::Closed,
+                None => break RecvTimeoutError::Timeout,
+            }
+        };
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let sent = producer.join().expect("no panic");
+        assert_eq!(
+            outcome,
+            RecvTimeoutError::Closed,
+            "round {round}: the receiver slept through a refused push"
+        );
+        assert_eq!(
+            received, sent,
+            "round {round}: every accepted item is received"
+        );
+    }
+}
+
+#[test]
+fn close_then_recv_vs_retrying_producer_spsc() {
+    with_watchdog(
+        stringify!(close_then_recv_vs_retrying_producer_spsc),
+        || {
+            close_then_recv_vs_retrying_producer::<Spsc>();
+        },
+    );
+}
+
+#[test]
+fn close_then_recv_vs_retrying_producer_mpsc() {
+    with_watchdog(
+        stringify!(close_then_recv_vs_retrying_producer_mpsc),
+        || {
+            close_then_recv_vs_retrying_producer::<Mpsc>();
+        },
+    );
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{ResumeId, ResumeQueue};
+use ctrlchan_async::{DeferError, ResumeId, ResumeQueue};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -122,7 +122,9 @@ fn run(capacity: usize, ops: &[Op]) {
                 let item_id = item.id;
                 if live.len() == capacity {
                     let before = queue.next_deadline();
-                    let back = queue.defer(item, at).expect_err("a full queue refuses");
+                    let refused = queue.defer(item, at).expect_err("a full queue refuses");
+                    assert!(refused.is_full());
+                    let back = refused.into_inner();
                     assert_eq!(back.id, item_id, "the refused item itself comes back");
                     ledger.take_back(back);
                     assert_eq!(queue.next_deadline(), before);
@@ -313,7 +315,10 @@ fn a_full_queue_hands_the_item_back() {
     let base = Instant::now();
     let a = queue.defer(String::from("a"), base + ms(2)).unwrap();
     queue.defer(String::from("b"), base + ms(1)).unwrap();
-    assert_eq!(queue.defer(String::from("c"), base), Err(String::from("c")));
+    assert_eq!(
+        queue.defer(String::from("c"), base),
+        Err(DeferError::Full(String::from("c")))
+    );
     assert_eq!(queue.len(), 2);
     assert_eq!(queue.next_deadline(), Some(base + ms(1)));
     // Room again after a cancel.
@@ -368,7 +373,7 @@ fn zero_capacity_refuses_everything() {
     let mut queue = ResumeQueue::with_capacity(0);
     let base = Instant::now();
     assert_eq!(queue.capacity(), 0);
-    assert_eq!(queue.defer("x", base), Err("x"));
+    assert_eq!(queue.defer("x", base), Err(DeferError::Full("x")));
     assert_eq!(queue.len(), 0);
     assert!(queue.is_empty());
     assert_eq!(queue.next_deadline(), None);

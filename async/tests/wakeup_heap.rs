@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Capacity, KeyIndex, Revision, Wakeup, WakeupHeap};
+use ctrlchan_async::{KeyIndex, Revision, ScheduleError, Wakeup, WakeupHeap};
 use proptest::prelude::*;
 
 /// One step of a random run. Offsets and advances are in milliseconds, with a few nanoseconds more on
@@ -149,7 +149,10 @@ fn run_on<I: KeyIndex<u32>>(
                 let out_of_range = dense && key as usize >= capacity;
                 if is_new && (model.live.len() == capacity || out_of_range) {
                     let before = heap.next_deadline();
-                    assert_eq!(heap.schedule(key, at), Err(Capacity { capacity }));
+                    assert_eq!(
+                        heap.schedule(key, at),
+                        Err(ScheduleError::Capacity { capacity })
+                    );
                     // A refused schedule changes nothing.
                     assert!(!heap.contains(&key));
                     assert_eq!(heap.get(&key), None);
@@ -369,7 +372,10 @@ fn replace_at_capacity_is_accepted_and_a_new_key_is_refused() {
     let base = Instant::now();
     heap.schedule('a', base + ms(1)).unwrap();
     heap.schedule('b', base + ms(2)).unwrap();
-    assert_eq!(heap.schedule('c', base), Err(Capacity { capacity: 2 }));
+    assert_eq!(
+        heap.schedule('c', base),
+        Err(ScheduleError::Capacity { capacity: 2 })
+    );
     assert!(!heap.contains(&'c'));
     assert_eq!(heap.len(), 2);
     assert_eq!(heap.next_deadline(), Some(base + ms(1)));
@@ -479,10 +485,13 @@ fn zero_capacity_refuses_everything() {
     let mut heap = WakeupHeap::with_capacity(0);
     let base = Instant::now();
     assert_eq!(heap.capacity(), 0);
-    assert_eq!(heap.schedule(1u32, base), Err(Capacity { capacity: 0 }));
+    assert_eq!(
+        heap.schedule(1u32, base),
+        Err(ScheduleError::Capacity { capacity: 0 })
+    );
     assert_eq!(
         heap.schedule(1u32, base + ms(1)),
-        Err(Capacity { capacity: 0 })
+        Err(ScheduleError::Capacity { capacity: 0 })
     );
     assert!(!heap.cancel(&1));
     assert!(!heap.contains(&1));
@@ -510,7 +519,7 @@ fn a_dropped_drain_leaves_the_rest_pending() {
 
 #[test]
 fn capacity_error_displays_the_bound() {
-    let error = Capacity { capacity: 7 };
+    let error = ScheduleError::Capacity { capacity: 7 };
     assert!(error.to_string().contains('7'));
     let _: &dyn std::error::Error = &error;
 }

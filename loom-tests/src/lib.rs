@@ -117,23 +117,50 @@ mod runner {
         }
 
         /// Runs `f` under every interleaving loom explores, for each [`Lead`].
+        ///
+        /// To read the schedule of a failure (see the crate docs): `LOOM_CHECKPOINT_FILE=path` with
+        /// `LOOM_CHECKPOINT_INTERVAL=1` saves each schedule before running it (to `path.main` and
+        /// `path.spawned`), so after a failure the file holds the failing one; run again with the
+        /// same file, `LOOM_LEAD` set to the lead that failed (`main` or `spawned`), and `LOOM_LOG=trace
+        /// LOOM_LOCATION=1` to print every step of that schedule.
         pub fn check<F>(self, f: F)
         where
             F: Fn(Lead) + Sync + Send + 'static,
         {
             let f = Arc::new(f);
             let start = Instant::now();
+            let only = std::env::var("LOOM_LEAD").ok();
+            let checkpoint = std::env::var("LOOM_CHECKPOINT_FILE").ok();
             let mut counts = Vec::new();
-            for lead in [Lead::Main, Lead::Spawned] {
+            for (lead, name) in [(Lead::Main, "main"), (Lead::Spawned, "spawned")] {
+                if only.as_deref().is_some_and(|only| only != name) {
+                    counts.push(0);
+                    continue;
+                }
                 // A std counter, outside loom: it counts executions, it is not part of the model.
                 let iterations = Arc::new(AtomicUsize::new(0));
                 let (counter, f) = (Arc::clone(&iterations), Arc::clone(&f));
                 let mut builder = loom::model::Builder::new();
                 builder.preemption_bound = Some(self.preemptions);
-                builder.check(move || {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    f(lead);
+                builder.checkpoint_file = checkpoint
+                    .as_ref()
+                    .map(|file| format!("{file}.{name}").into());
+                let run = move || {
+                    builder.check(move || {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        f(lead);
+                    })
+                };
+                // Loom logs through `tracing`: print it when asked.
+                let _log = std::env::var_os("LOOM_LOG").map(|_| {
+                    let subscriber = tracing_subscriber::fmt()
+                        .with_env_filter(tracing_subscriber::EnvFilter::from_env("LOOM_LOG"))
+                        .with_writer(std::io::stderr)
+                        .without_time()
+                        .finish();
+                    tracing_subscriber::util::SubscriberInitExt::set_default(subscriber)
                 });
+                run();
                 counts.push(iterations.load(Ordering::Relaxed));
             }
             eprintln!(

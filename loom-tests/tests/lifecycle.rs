@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use ctrlchan_sync::{Closed, Config, Lifecycle, OrderStatus, Receiver, Signal, spsc};
+use ctrlchan_sync::{
+    Closed, Config, Lifecycle, OrderStatus, Receiver, ShutdownError, Signal, spsc,
+};
 use loom::thread;
 use loom_tests::{Lead, Model};
 
@@ -101,7 +103,10 @@ fn lifecycle_request_vs_receiver_drop() {
         drop(rx);
         let (result, controller) = requester.join().unwrap();
         assert!(
-            matches!(result, Ok(OrderStatus::Accepted) | Err(Closed)),
+            matches!(
+                result,
+                Ok(OrderStatus::Accepted) | Err(ShutdownError::Closed)
+            ),
             "{result:?}"
         );
         assert!(controller.is_closed());
@@ -171,7 +176,10 @@ fn escalation_vs_consumer(lead: Lead, taken_before: bool) {
     assert_escalation(&delivered, d1, d2);
     // The forced Shutdown was taken: the slot is terminal.
     assert!(controller.is_closed());
-    assert_eq!(controller.request_shutdown(base), Err(Closed));
+    assert_eq!(
+        controller.request_shutdown(base),
+        Err(ShutdownError::Closed)
+    );
 }
 
 #[test]

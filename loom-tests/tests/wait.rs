@@ -126,34 +126,32 @@ fn send_control_vs_recv_control() {
 /// checker, not of the handshake (which the other models check at 3).
 #[test]
 fn two_senders_waiting_for_control_space() {
-    Model::new("two_senders_waiting_for_control_space")
-        .max_preemptions(2)
-        .check(|lead| {
-            let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
-            let first = tx.control_sender();
-            let second = tx.control_sender();
-            first.try_send_control(1).unwrap();
-            let a = thread::spawn(move || {
-                block_on(first.send_control(2)).unwrap();
-                first
-            });
-            let b = thread::spawn(move || {
-                block_on(second.send_control(3)).unwrap();
-                second
-            });
-            lead.go();
-            let mut got = [
-                block_on(rx.recv_control()).unwrap(),
-                block_on(rx.recv_control()).unwrap(),
-                block_on(rx.recv_control()).unwrap(),
-            ];
-            assert_eq!(got[0], 1, "the message sent first comes first");
-            got.sort_unstable();
-            assert_eq!(got, [1, 2, 3]);
-            drop(a.join().unwrap());
-            drop(b.join().unwrap());
-            drop(tx);
+    Model::new("two_senders_waiting_for_control_space").check(|lead| {
+        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let first = tx.control_sender();
+        let second = tx.control_sender();
+        first.try_send_control(1).unwrap();
+        let a = thread::spawn(move || {
+            block_on(first.send_control(2)).unwrap();
+            first
         });
+        let b = thread::spawn(move || {
+            block_on(second.send_control(3)).unwrap();
+            second
+        });
+        lead.go();
+        let mut got = [
+            block_on(rx.recv_control()).unwrap(),
+            block_on(rx.recv_control()).unwrap(),
+            block_on(rx.recv_control()).unwrap(),
+        ];
+        assert_eq!(got[0], 1, "the message sent first comes first");
+        got.sort_unstable();
+        assert_eq!(got, [1, 2, 3]);
+        drop(a.join().unwrap());
+        drop(b.join().unwrap());
+        drop(tx);
+    });
 }
 
 /// A producer parks in `send(2)` on a full lane of capacity 1 (holding 1) while the receiver closes
@@ -203,6 +201,53 @@ fn mpsc_close_vs_blocked_send() {
     Model::new("mpsc_close_vs_blocked_send").check(|lead| {
         let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
         close_vs_blocked_send(lead, tx, rx);
+    });
+}
+
+/// The receiver closes the lanes and then waits in `recv`, while a thread tries to send once (and keeps
+/// its sender, so no drop wakes the receiver). The receive ends: with the item if the send was
+/// accepted, else with `None`. An `spsc` push that announced itself before it saw the close makes the
+/// receiver answer `Empty` and sleep; the push's withdrawal must wake it (without that wake this
+/// model deadlocks at a preemption bound of 1).
+fn close_then_recv_vs_try_send<F: Flavor>(
+    lead: Lead,
+    tx: Sender<u32, u32, F>,
+    mut rx: Receiver<u32, u32, F>,
+) {
+    let producer = thread::spawn(move || {
+        let sent = tx.try_send(1).map_err(|refused| refused.is_closed());
+        (sent, tx)
+    });
+    lead.go();
+    rx.close();
+    let first = block_on(rx.recv());
+    let (sent, tx) = producer.join().unwrap();
+    match sent {
+        Ok(()) => {
+            assert_eq!(first, Some(1), "an accepted item is received");
+            assert_eq!(block_on(rx.recv()), None);
+        }
+        Err(closed) => {
+            assert!(closed, "a refusal of an empty lane is `Closed`");
+            assert_eq!(first, None, "a refused item is not received");
+        }
+    }
+    drop(tx);
+}
+
+#[test]
+fn spsc_close_then_recv_vs_try_send() {
+    Model::new("spsc_close_then_recv_vs_try_send").check(|lead| {
+        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        close_then_recv_vs_try_send(lead, tx, rx);
+    });
+}
+
+#[test]
+fn mpsc_close_then_recv_vs_try_send() {
+    Model::new("mpsc_close_then_recv_vs_try_send").check(|lead| {
+        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        close_then_recv_vs_try_send(lead, tx, rx);
     });
 }
 

@@ -6,6 +6,7 @@
 
 use core::fmt;
 
+use crate::barrier::Barriers;
 use crate::config::{Config, Lane};
 use crate::control::ControlSender;
 use crate::flavor::{DataRing, Flavor};
@@ -83,7 +84,8 @@ pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);
 /// Builds a channel of flavor `F`.
 pub(crate) fn channel<T, C, F: Flavor>(config: Config) -> Result<Ends<T, C, F>, ConfigError> {
     config.validate()?;
-    let (ring, producer, consumer) = F::Ring::<T>::build(config.data_capacity())?;
+    let barriers = Barriers::new(config.fences());
+    let (ring, producer, consumer) = F::Ring::<T>::build(config.data_capacity(), barriers)?;
     let data = Arc::new(DataLane {
         ring,
         senders: AtomicUsize::new(1),

@@ -17,6 +17,37 @@ use core::fmt;
 pub struct Config {
     data_capacity: usize,
     control_capacity: usize,
+    fences: Fences,
+}
+
+/// How a channel orders its store-load handshakes: an `spsc` push against the receiver's close, and, in
+/// the async layer, every send against a receiver about to sleep (and every freed slot against a
+/// sender about to sleep).
+///
+/// # Examples
+///
+/// ```
+/// use ctrlchan_sync::{Config, Fences};
+///
+/// // One thread pinned per core: no cross-core interrupts, a fence per send instead.
+/// let config = Config::new(1024, 256).with_fences(Fences::Symmetric);
+/// assert_eq!(config.fences(), Fences::Symmetric);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Fences {
+    /// The default. Nothing on the hot side (a compiler fence), and
+    /// `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` on the rare side where the kernel offers it
+    /// (Linux; checked once per process), else a `SeqCst` fence on both sides. The rare side is a
+    /// receiver's close, a sleep of the receiver and the registration of a waiting sender: each one
+    /// is a system call of a few microseconds that **interrupts every core running a thread of the
+    /// process** at that moment.
+    #[default]
+    Asymmetric,
+    /// A `SeqCst` fence on both sides: each push and each send of the async layer pays a full fence
+    /// (tens of cycles on x86), and no other core is ever interrupted. For engines that pin one
+    /// thread per core and care about the jitter of every core.
+    Symmetric,
 }
 
 impl Config {
@@ -35,7 +66,19 @@ impl Config {
         Self {
             data_capacity,
             control_capacity,
+            fences: Fences::Asymmetric,
         }
+    }
+
+    /// This config with the handshakes ordered by `fences` (default [`Fences::Asymmetric`]).
+    #[must_use]
+    pub const fn with_fences(self, fences: Fences) -> Self {
+        Self { fences, ..self }
+    }
+
+    /// How the handshakes are ordered.
+    pub const fn fences(&self) -> Fences {
+        self.fences
     }
 
     /// The capacity of the data lane.

@@ -6,7 +6,7 @@ use core::mem::ManuallyDrop;
 use std::time::Instant;
 
 use crate::channel::{ControlLane, Shared};
-use crate::error::{Closed, TrySendError};
+use crate::error::{Closed, ShutdownError, TrySendError};
 use crate::lifecycle::OrderStatus;
 use crate::loom::Arc;
 use crate::release::{Release, release};
@@ -109,12 +109,17 @@ impl<C> Release for ControlSender<C> {
     #[inline(never)]
     fn release(mut this: ManuallyDrop<Self>) {
         this.lane.remove_sender();
-        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
+        // SAFETY: `this` is the one copy released (see `release.rs`); each part is taken once, and
         // `this` is not used after.
-        unsafe {
-            ManuallyDrop::drop(&mut this.lane);
-            ManuallyDrop::drop(&mut this.shared);
-        }
+        let parts = unsafe {
+            (
+                ManuallyDrop::take(&mut this.lane),
+                ManuallyDrop::take(&mut this.shared),
+            )
+        };
+        // Dropped as one tuple: a panicking item `Drop` in the last reference to the control ring
+        // does not keep the other part.
+        drop(parts);
     }
 }
 
@@ -171,8 +176,10 @@ impl Controller {
     ///
     /// # Errors
     ///
-    /// [`Closed`] once the receiver is gone or took the forced Shutdown.
-    pub fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, Closed> {
+    /// [`ShutdownError::Closed`] once the receiver is gone or took the forced Shutdown;
+    /// [`ShutdownError::DeadlineOutOfRange`] for a deadline more than about 292 years from the
+    /// channel's construction (it is refused, not changed).
+    pub fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, ShutdownError> {
         self.shared.lifecycle.request_shutdown(deadline)
     }
 

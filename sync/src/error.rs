@@ -95,3 +95,50 @@ impl fmt::Display for Closed {
 }
 
 impl std::error::Error for Closed {}
+
+/// A Shutdown order that was not accepted.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use ctrlchan_sync::{Config, ShutdownError, spsc};
+///
+/// let (_tx, rx) = spsc::channel::<u8, u8>(Config::new(1, 1)).unwrap();
+/// let boss = rx.controller();
+/// // 300 years ahead: further than a deadline can be kept exactly (about 292 years).
+/// if let Some(far) = Instant::now().checked_add(Duration::from_secs(300 * 365 * 86_400)) {
+///     assert_eq!(boss.request_shutdown(far), Err(ShutdownError::DeadlineOutOfRange));
+/// }
+/// drop(rx);
+/// assert_eq!(boss.request_shutdown(Instant::now()), Err(ShutdownError::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The receiver is gone, or it took the terminal forced Shutdown.
+    Closed,
+    /// The deadline is more than about 292 years away from the channel's construction: the slot keeps
+    /// deadlines as signed nanoseconds from that instant, and would have to change this one. Use a
+    /// nearer deadline, or [`force`](crate::Controller::force) for "now".
+    DeadlineOutOfRange,
+}
+
+impl From<Closed> for ShutdownError {
+    fn from(Closed: Closed) -> Self {
+        Self::Closed
+    }
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => Closed.fmt(f),
+            Self::DeadlineOutOfRange => f.write_str(
+                "the shutdown deadline is more than 292 years from the channel's construction",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ShutdownError {}

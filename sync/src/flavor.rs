@@ -1,5 +1,6 @@
 //! The two flavors of data lane, and what a ring must offer to be one.
 
+use crate::barrier::Barriers;
 use crate::config::{ConfigError, Lane};
 use crate::error::{TryRecvError, TrySendError};
 use crate::mpsc_ring::MpscRing;
@@ -46,8 +47,12 @@ pub trait DataRing<T>: Sized {
     /// The consumer's private state.
     type Consumer;
 
-    /// Builds the ring and the state of its first producer and of its consumer.
-    fn build(capacity: usize) -> Result<(Self, Self::Producer, Self::Consumer), ConfigError>;
+    /// Builds the ring and the state of its first producer and of its consumer; `barriers` order the
+    /// handshakes of a ring that has any.
+    fn build(
+        capacity: usize,
+        barriers: Barriers,
+    ) -> Result<(Self, Self::Producer, Self::Consumer), ConfigError>;
 
     /// Pushes, or hands the value back.
     ///
@@ -89,8 +94,11 @@ impl<T> DataRing<T> for SpscRing<T> {
     type Producer = SpscProducer;
     type Consumer = SpscConsumer;
 
-    fn build(capacity: usize) -> Result<(Self, SpscProducer, SpscConsumer), ConfigError> {
-        SpscRing::new(capacity)
+    fn build(
+        capacity: usize,
+        barriers: Barriers,
+    ) -> Result<(Self, SpscProducer, SpscConsumer), ConfigError> {
+        SpscRing::new(capacity, barriers)
     }
 
     #[inline(always)]
@@ -135,7 +143,7 @@ impl<T> DataRing<T> for MpscRing<T> {
     type Producer = ();
     type Consumer = ();
 
-    fn build(capacity: usize) -> Result<(Self, (), ()), ConfigError> {
+    fn build(capacity: usize, _: Barriers) -> Result<(Self, (), ()), ConfigError> {
         Ok((MpscRing::new(Lane::Data, capacity)?, (), ()))
     }
 

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 /// origin, with the sign bit flipped.
 ///
 /// A stamp fits an atomic word (the lifecycle slot's deadline is one `fetch_min`) and compares in one
-/// instruction (the timer heaps sort by it). The encoding is exact within ±292 years of the origin and
-/// saturates beyond: every `Instant` encodes, and [`decode`](InstantScale::decode) gives back the
-/// `Instant` encoded, or, for one more than 292 years from the origin, the `Instant` 292 years from it.
+/// instruction (the timer heaps sort by it). The encoding is exact within ±292 years of the origin:
+/// [`try_encode`](InstantScale::try_encode) gives the stamp of an instant in that range and `None`
+/// beyond it, so that a structure that stores stamps can refuse an instant it could not give back
+/// exactly. [`encode`](InstantScale::encode) saturates instead (the first and last stamps stand for
+/// every instant before and after the range), which is what a comparison with "now" needs: every
+/// stamp of the range still compares correctly with a saturated one.
 /// The origin is a reference point only: nothing here reads the clock except [`InstantScale::new`].
 ///
 /// # How an `Instant` is read
@@ -76,7 +79,30 @@ impl InstantScale {
         self.origin
     }
 
-    /// The stamp of `at`: order-preserving, exact within ±292 years of the origin, saturating beyond.
+    /// The stamp of `at` if it lies within the exact range (±292 years of the origin, strictly inside
+    /// the first and last stamps), else `None`. [`decode`](InstantScale::decode) gives `at` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ctrlchan_sync::InstantScale;
+    ///
+    /// let scale = InstantScale::new();
+    /// assert!(scale.try_encode(scale.origin() + Duration::from_secs(3600)).is_some());
+    /// let far = Duration::from_secs(300 * 365 * 86_400); // beyond 292 years
+    /// if let Some(beyond) = scale.origin().checked_add(far) {
+    ///     assert_eq!(scale.try_encode(beyond), None);
+    /// }
+    /// ```
+    #[inline]
+    pub fn try_encode(&self, at: Instant) -> Option<u64> {
+        let stamp = self.encode(at);
+        (stamp != 0 && stamp != u64::MAX).then_some(stamp)
+    }
+
+    /// The stamp of `at`: order-preserving, exact within ±292 years of the origin, saturating beyond
+    /// (every instant after the range encodes as `u64::MAX`, every one before it as 0).
     #[inline]
     pub fn encode(&self, at: Instant) -> u64 {
         // Beyond ±292 years the reading overflows; the arithmetic then saturates.

@@ -43,6 +43,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The lifecycle slot's deadline and the multi-producer ring's positions are 64-bit atomics.
+#[cfg(not(target_has_atomic = "64"))]
+compile_error!("ctrlchan needs 64-bit atomics (`target_has_atomic = \"64\"`)");
+
 mod barrier;
 mod cache_padded;
 mod channel;
@@ -66,9 +70,9 @@ pub mod spsc;
 
 pub use barrier::Barriers;
 pub use cache_padded::CachePadded;
-pub use config::{Config, ConfigError, Lane};
+pub use config::{Config, ConfigError, Fences, Lane};
 pub use control::{ControlSender, Controller};
-pub use error::{Closed, TryRecvError, TrySendError};
+pub use error::{Closed, ShutdownError, TryRecvError, TrySendError};
 pub use flavor::{Flavor, Mpsc, Spsc};
 pub use instant_scale::InstantScale;
 pub use lifecycle::{Lifecycle, OrderStatus};

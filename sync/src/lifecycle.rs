@@ -17,8 +17,9 @@
 //! Deadlines are `Instant`s. To fit one in an atomic word it is stored as an [`InstantScale`] stamp:
 //! signed nanoseconds from an origin `Instant` fixed when the channel is built (the one clock read of
 //! the core: it never *judges* time, it only needs a reference point). The encoding is
-//! order-preserving, so escalation is one `fetch_min`; it is exact within ±292 years of the origin and
-//! saturates beyond.
+//! order-preserving, so escalation is one `fetch_min`; it is exact within ±292 years of the origin, and
+//! a deadline beyond that range is refused ([`ShutdownError::DeadlineOutOfRange`]) rather than
+//! changed.
 //!
 //! # Memory ordering
 //!
@@ -33,7 +34,7 @@ use core::fmt;
 use std::time::Instant;
 
 use crate::InstantScale;
-use crate::error::Closed;
+use crate::error::{Closed, ShutdownError};
 use crate::loom::{AtomicU64, AtomicUsize, Ordering};
 
 const DRAIN_REQUESTED: usize = 1 << 0;
@@ -98,11 +99,6 @@ impl LifecycleSlot {
         }
     }
 
-    fn encode(&self, at: Instant) -> u64 {
-        // The top value is kept for "none".
-        self.scale.encode(at).min(NO_DEADLINE - 1)
-    }
-
     fn decode(&self, encoded: u64) -> Option<Instant> {
         (encoded != NO_DEADLINE).then(|| self.scale.decode(encoded))
     }
@@ -133,11 +129,17 @@ impl LifecycleSlot {
     }
 
     /// Requests Shutdown by `deadline`; an earlier deadline than the pending one escalates.
-    pub(crate) fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, Closed> {
+    pub(crate) fn request_shutdown(&self, deadline: Instant) -> Result<OrderStatus, ShutdownError> {
         if self.flags.load(Ordering::Relaxed) & REFUSING != 0 {
-            return Err(Closed);
+            return Err(ShutdownError::Closed);
         }
-        let encoded = self.encode(deadline);
+        // An exact stamp is never `NO_DEADLINE` (the last stamp, which stands for every instant past
+        // the range), so "none" stays apart. A deadline the slot could not hand back exactly, or order
+        // exactly against another, is refused rather than changed.
+        let encoded = self
+            .scale
+            .try_encode(deadline)
+            .ok_or(ShutdownError::DeadlineOutOfRange)?;
         // Relaxed: the deadline is published by the Release fetch_or of the pending bit below.
         let previous = self.deadline.fetch_min(encoded, Ordering::Relaxed);
         if encoded >= previous {
@@ -148,7 +150,7 @@ impl LifecycleSlot {
             .flags
             .fetch_or(SHUTDOWN_REQUESTED | SHUTDOWN_PENDING, Ordering::Release);
         if flags & REFUSING != 0 {
-            Err(Closed)
+            Err(ShutdownError::Closed)
         } else if flags & FORCED != 0 {
             // A force already stands; the earlier deadline is kept for the record.
             Ok(OrderStatus::AlreadyAccepted)
@@ -281,16 +283,10 @@ mod tests {
         let origin = slot.scale.origin();
         for offset in [0u64, 1, 86_400 * 1_000_000_000] {
             let later = origin + Duration::from_nanos(offset);
-            assert_eq!(slot.decode(slot.encode(later)), Some(later));
+            let encoded = slot.scale.try_encode(later).unwrap();
+            assert_eq!(slot.decode(encoded), Some(later));
         }
         assert_eq!(slot.decode(NO_DEADLINE), None);
-        let far = Duration::from_secs(300 * 365 * 86_400);
-        if let Some(beyond) = origin.checked_add(far) {
-            assert!(
-                slot.encode(beyond) < NO_DEADLINE,
-                "a deadline never reads as none"
-            );
-        }
     }
 
     #[test]

@@ -45,20 +45,21 @@ use core::mem::MaybeUninit;
 use crate::cache_padded::CachePadded;
 use crate::config::{ConfigError, Lane};
 use crate::error::{TryRecvError, TrySendError};
-use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::loom::{AtomicU64, Ordering, UnsafeCell};
 use crate::positions::{Laps, Stamp};
+use crate::release::drop_all;
 
 struct Slot<T> {
-    stamp: AtomicUsize,
+    stamp: AtomicU64,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
 /// A bounded multi-producer single-consumer ring of `T`.
 pub struct MpscRing<T> {
     /// Next position to claim, with the closed mark.
-    tail: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicU64>,
     /// Next position to read. Written only by the consumer.
-    head: CachePadded<AtomicUsize>,
+    head: CachePadded<AtomicU64>,
     laps: Laps,
     slots: Box<[Slot<T>]>,
 }
@@ -79,12 +80,12 @@ impl<T> MpscRing<T> {
             .map_err(|_| ConfigError::out_of_memory(lane, capacity))?;
         // Slot i starts free for lap 0: its stamp is its own position.
         slots.extend((0..capacity).map(|i| Slot {
-            stamp: AtomicUsize::new(i),
+            stamp: AtomicU64::new(i as u64),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Ok(Self {
-            tail: CachePadded(AtomicUsize::new(0)),
-            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicU64::new(0)),
+            head: CachePadded(AtomicU64::new(0)),
             laps,
             slots: slots.into_boxed_slice(),
         })
@@ -176,7 +177,7 @@ impl<T> MpscRing<T> {
     ///
     /// Called by the ring's one consumer.
     #[inline]
-    unsafe fn ready_slot(&self) -> Result<(usize, usize, &Slot<T>), TryRecvError> {
+    unsafe fn ready_slot(&self) -> Result<(u64, usize, &Slot<T>), TryRecvError> {
         // Relaxed: the consumer is the only writer of `head`.
         let head = self.head.load(Ordering::Relaxed);
         let laps = &self.laps;
@@ -229,15 +230,18 @@ impl<T> Drop for MpscRing<T> {
     fn drop(&mut self) {
         // `&mut self`: every handle is gone and every producer finished its write.
         let mut head = self.head.load(Ordering::Relaxed);
-        loop {
+        let unread = core::iter::from_fn(|| {
             let slot = &self.slots[self.laps.index(head)];
             if slot.stamp.load(Ordering::Relaxed) != head.wrapping_add(1) {
-                break;
+                return None;
             }
-            // SAFETY: the stamp says written and unread; each such slot is dropped once here.
-            unsafe { slot.value.with_mut(|v| (*v).assume_init_drop()) };
             head = self.laps.next(head);
-        }
+            // SAFETY: the stamp says written and unread. Each such slot is read once: `head` moved
+            // past it above, so the value is owned by the caller from here on.
+            Some(unsafe { slot.value.with(|v| (*v).assume_init_read()) })
+        });
+        // A panicking `Drop` of one item does not leak the others.
+        drop_all(unread);
     }
 }
 
@@ -248,5 +252,24 @@ impl<T> core::fmt::Debug for MpscRing<T> {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(ctrlchan_loom)))]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::release::tests::counted;
+
+    #[test]
+    fn a_panicking_item_drop_does_not_leak_the_other_items() {
+        let (drops, values) = counted(3, 0);
+        let ring = MpscRing::new(Lane::Data, 4).unwrap();
+        for value in values {
+            ring.try_push(value).ok().unwrap();
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(ring))).is_err());
+        assert_eq!(drops.get(), 3, "every item was dropped once");
     }
 }

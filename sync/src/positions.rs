@@ -53,19 +53,27 @@ impl SlotIndex {
 /// producers' one compare-and-swap both claims a slot and proves the lane open. Each slot's stamp tells
 /// which lap it is in: `position` when free for that lap, `position + 1` once written, and the same
 /// position one lap later once read.
+///
+/// Positions are 64-bit on every target. A producer that read the tail and was preempted before its
+/// compare-and-swap must not find the same tail again after the ring went all the way round the
+/// position space (ABA: its claim would then land on a slot another lap still holds). With 64-bit
+/// positions and at most [`Config::MAX_CAPACITY`](crate::Config::MAX_CAPACITY) items, that takes at
+/// least 2<sup>60</sup> sends ([`Laps::lap_bits`] is at least 30): centuries at any speed. A
+/// `usize` position on a 32-bit target would come round after about 2<sup>30</sup> sends, seconds of
+/// traffic.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Laps {
     capacity: usize,
     /// The closed bit of the tail word.
-    pub(crate) mark: usize,
+    pub(crate) mark: u64,
     /// The distance between the same index in two consecutive laps.
-    pub(crate) one_lap: usize,
+    pub(crate) one_lap: u64,
     /// `mark - 1`: the index bits. Kept, not recomputed, so the hot paths do one `and`.
-    index_mask: usize,
+    index_mask: u64,
     /// `capacity - 1`: the index after which a lap ends.
     last_index: usize,
     /// What takes the last index of a lap to index 0 of the next: `one_lap - (capacity - 1)`.
-    wrap_step: usize,
+    wrap_step: u64,
 }
 
 /// What a producer learns from the stamp of the slot at its tail position.
@@ -82,7 +90,7 @@ pub(crate) enum Stamp {
 impl Laps {
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity >= 1);
-        let mark = (capacity + 1).next_power_of_two();
+        let mark = (capacity as u64 + 1).next_power_of_two();
         let one_lap = mark * 2;
         Self {
             capacity,
@@ -90,7 +98,7 @@ impl Laps {
             one_lap,
             index_mask: mark - 1,
             last_index: capacity - 1,
-            wrap_step: one_lap - (capacity - 1),
+            wrap_step: one_lap - (capacity as u64 - 1),
         }
     }
 
@@ -98,21 +106,29 @@ impl Laps {
         self.capacity
     }
 
+    /// The bits of a position above the lap: how many laps go round before a position repeats is
+    /// 2<sup>lap_bits</sup>.
+    #[cfg(test)]
+    pub(crate) fn lap_bits(self) -> u32 {
+        u64::BITS - self.one_lap.trailing_zeros()
+    }
+
     /// The slot index of a position (the closed mark must already be stripped).
     #[inline(always)]
-    pub(crate) fn index(&self, position: usize) -> usize {
-        position & self.index_mask
+    pub(crate) fn index(&self, position: u64) -> usize {
+        // Below the capacity, so it fits a `usize`.
+        (position & self.index_mask) as usize
     }
 
     /// The position after `position`: the next index, or index 0 of the next lap.
     #[inline(always)]
-    pub(crate) fn next(&self, position: usize) -> usize {
+    pub(crate) fn next(&self, position: u64) -> u64 {
         self.next_at(position, self.index(position))
     }
 
     /// [`next`](Laps::next) for a caller that already holds `index == self.index(position)`.
     #[inline(always)]
-    pub(crate) fn next_at(&self, position: usize, index: usize) -> usize {
+    pub(crate) fn next_at(&self, position: u64, index: usize) -> u64 {
         debug_assert_eq!(index, self.index(position));
         // At the last index, `position - last_index` is index 0 of this lap; one lap more is the next.
         // Written as one add of a chosen step, which compiles to a compare, a conditional move and an add.
@@ -126,7 +142,7 @@ impl Laps {
 
     /// Reads a slot's stamp as seen by a producer at `tail` (no closed mark).
     #[inline(always)]
-    pub(crate) fn classify(&self, tail: usize, stamp: usize) -> Stamp {
+    pub(crate) fn classify(&self, tail: u64, stamp: u64) -> Stamp {
         // Modular distance from the stamp up to the tail: 0 when the slot is free for this lap; a lap
         // minus one when the previous lap's item is written and unread; a full lap when the previous
         // lap's writer has claimed the slot but not finished (still occupied: do not wait for it).
@@ -138,7 +154,7 @@ impl Laps {
     }
 
     /// Items between `head` and `tail` (positions without the mark), counting claimed slots.
-    pub(crate) fn distance(self, head: usize, tail: usize) -> usize {
+    pub(crate) fn distance(self, head: u64, tail: u64) -> usize {
         let (hix, tix) = (self.index(head), self.index(tail));
         if hix < tix {
             tix - hix
@@ -174,12 +190,15 @@ mod tests {
     fn laps_keep_exact_capacity_and_leave_the_mark_free() {
         for capacity in [1, 2, 3, 5, 8, 1000, 1024] {
             let laps = Laps::new(capacity);
-            assert!(laps.mark > capacity, "index bits must never reach the mark");
-            let mut p = 0usize;
+            assert!(
+                laps.mark > capacity as u64,
+                "index bits must never reach the mark"
+            );
+            let mut p = 0u64;
             for step in 0..capacity * 3 {
                 assert_eq!(laps.index(p), step % capacity);
                 assert_eq!(p & laps.mark, 0);
-                assert_eq!(p / laps.one_lap, step / capacity);
+                assert_eq!(p / laps.one_lap, (step / capacity) as u64);
                 p = laps.next(p);
             }
         }
@@ -210,9 +229,19 @@ mod tests {
     }
 
     #[test]
-    fn positions_survive_usize_wrap_around() {
+    fn the_largest_capacity_leaves_enough_laps_against_aba_on_every_target() {
+        // A preempted producer could claim a slot another lap holds only after the position space
+        // went round: 2^lap_bits laps of at least `capacity / 2` sends each.
+        let laps = Laps::new(crate::Config::MAX_CAPACITY);
+        assert!(laps.lap_bits() >= 30, "{} lap bits", laps.lap_bits());
+        let sends_per_wrap = (crate::Config::MAX_CAPACITY as u128) << laps.lap_bits();
+        assert!(sends_per_wrap >= 1 << 60, "{sends_per_wrap} sends per wrap");
+    }
+
+    #[test]
+    fn positions_survive_wrap_around() {
         let laps = Laps::new(3);
-        let near_end = usize::MAX & !(laps.one_lap - 1); // index 0 of the last lap
+        let near_end = !(laps.one_lap - 1); // index 0 of the last lap
         let p = laps.next(laps.next(laps.next(near_end)));
         assert_eq!(p, 0, "the lap counter wraps to zero");
         assert_eq!(

@@ -9,7 +9,7 @@ use crate::error::TryRecvError;
 use crate::flavor::{DataRing, Flavor};
 use crate::lifecycle::{Delivered, Lifecycle};
 use crate::loom::Arc;
-use crate::release::{Release, release};
+use crate::release::{Release, drop_all, release};
 use crate::signals::SignalSet;
 
 type Consumer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Consumer;
@@ -220,17 +220,32 @@ impl<T, C, F: Flavor> Release for Receiver<T, C, F> {
     fn release(mut this: ManuallyDrop<Self>) {
         // The fields left to the drop glue own nothing (see `release.rs`).
         const { assert!(!needs_drop::<Consumer<T, F>>() && !needs_drop::<Delivered>()) };
+        /// Drops the shared parts when it goes, whether the items' drops below returned or panicked.
+        struct Parts<'a, T, C, F: Flavor>(&'a mut Receiver<T, C, F>);
+
+        impl<T, C, F: Flavor> Drop for Parts<'_, T, C, F> {
+            fn drop(&mut self) {
+                let this = &mut *self.0;
+                // SAFETY: `this` is the one copy released (see `release.rs`); each part is taken once
+                // (this guard runs once), and `this` is not used after.
+                let parts = unsafe {
+                    (
+                        ManuallyDrop::take(&mut this.data),
+                        ManuallyDrop::take(&mut this.control),
+                        ManuallyDrop::take(&mut this.shared),
+                    )
+                };
+                // Dropped as one tuple: when a part holds the last reference to a ring whose items'
+                // `Drop` panics, the other parts are still dropped.
+                drop(parts);
+            }
+        }
+
         // Refuse new orders and signals, close both lanes, and drop what is buffered now rather than
         // when the last sender goes. Items still being written are dropped with the rings.
         this.shared.lifecycle.receiver_gone();
-        this.drain().for_each(drop);
-        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
-        // `this` is not used after.
-        unsafe {
-            ManuallyDrop::drop(&mut this.data);
-            ManuallyDrop::drop(&mut this.control);
-            ManuallyDrop::drop(&mut this.shared);
-        }
+        let parts = Parts(&mut this);
+        drop_all(parts.0.drain());
     }
 }
 

@@ -168,12 +168,17 @@ impl<T, C, F: Flavor> Release for Sender<T, C, F> {
         // The field left to the drop glue owns nothing (see `release.rs`).
         const { assert!(!needs_drop::<Producer<T, F>>()) };
         this.data.remove_sender();
-        // SAFETY: `this` is the one copy released (see `release.rs`); each part is dropped once, and
+        // SAFETY: `this` is the one copy released (see `release.rs`); each part is taken once, and
         // `this` is not used after. The control part releases the control-lane count.
-        unsafe {
-            ManuallyDrop::drop(&mut this.data);
-            ManuallyDrop::drop(&mut this.control);
-        }
+        let parts = unsafe {
+            (
+                ManuallyDrop::take(&mut this.data),
+                ManuallyDrop::take(&mut this.control),
+            )
+        };
+        // Dropped as one tuple: when a part holds the last reference to a ring whose items' `Drop`
+        // panics, the other part is still dropped.
+        drop(parts);
     }
 }
 

@@ -52,6 +52,7 @@ use crate::config::{ConfigError, Lane};
 use crate::error::{TryRecvError, TrySendError};
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 use crate::positions::SlotIndex;
+use crate::release::drop_all;
 
 /// A bounded single-producer single-consumer ring of `T`.
 ///
@@ -112,8 +113,12 @@ unsafe impl<T: Send> Send for SpscRing<T> {}
 unsafe impl<T: Send> Sync for SpscRing<T> {}
 
 impl<T> SpscRing<T> {
-    /// Builds a ring of exactly `capacity` items (already validated) with its one producer and consumer.
-    pub(crate) fn new(capacity: usize) -> Result<(Self, SpscProducer, SpscConsumer), ConfigError> {
+    /// Builds a ring of exactly `capacity` items (already validated) with its one producer and consumer;
+    /// `barriers` order the push against the receiver's close.
+    pub(crate) fn new(
+        capacity: usize,
+        barriers: Barriers,
+    ) -> Result<(Self, SpscProducer, SpscConsumer), ConfigError> {
         let index = SlotIndex::new(capacity);
         let mut slots = Vec::new();
         slots
@@ -125,7 +130,7 @@ impl<T> SpscRing<T> {
             tail: CachePadded(AtomicUsize::new(0)),
             announced: CachePadded(AtomicUsize::new(0)),
             closed: CachePadded(AtomicUsize::new(0)),
-            barriers: Barriers::probe(),
+            barriers,
             index,
             slots: slots.into_boxed_slice(),
         };
@@ -342,11 +347,18 @@ impl<T> Drop for SpscRing<T> {
         // `&mut self`: every handle is gone, so both indices are final.
         let mut head = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Relaxed);
-        while head != tail {
-            // SAFETY: slots in [head, tail) were written and never read; each is dropped once here.
-            unsafe { self.slots[head].with_mut(|slot| (*slot).assume_init_drop()) };
+        let unread = core::iter::from_fn(|| {
+            if head == tail {
+                return None;
+            }
+            let slot = head;
             head = self.index.next(head);
-        }
+            // SAFETY: slots in [head, tail) were written and never read. Each is read once: `head`
+            // moved past it above, so the value is owned by the caller from here on.
+            Some(unsafe { self.slots[slot].with(|slot| (*slot).assume_init_read()) })
+        });
+        // A panicking `Drop` of one item does not leak the others.
+        drop_all(unread);
     }
 }
 
@@ -357,5 +369,25 @@ impl<T> core::fmt::Debug for SpscRing<T> {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(ctrlchan_loom)))]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::release::tests::counted;
+
+    #[test]
+    fn a_panicking_item_drop_does_not_leak_the_other_items() {
+        let (drops, values) = counted(3, 0);
+        let (ring, producer, _consumer) = SpscRing::new(4, Barriers::Symmetric).unwrap();
+        for value in values {
+            // SAFETY: one producer, this thread.
+            unsafe { ring.try_push(&producer, value) }.ok().unwrap();
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(ring))).is_err());
+        assert_eq!(drops.get(), 3, "every item was dropped once");
     }
 }

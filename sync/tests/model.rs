@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use common::{Registry, Tracked};
 use ctrlchan_sync::{
     Closed, Config, ConfigError, ControlSender, Controller, Drained, Flavor, Lifecycle, Mpsc,
-    OrderStatus, Receiver, Sender, Signal, Spsc, TryRecvError, TrySendError, mpsc, spsc,
+    OrderStatus, Receiver, Sender, ShutdownError, Signal, Spsc, TryRecvError, TrySendError, mpsc,
+    spsc,
 };
 use proptest::prelude::*;
 
@@ -490,7 +491,7 @@ impl<F: Flavor> Harness<F> {
                 let got = self.controller(c).request_shutdown(self.deadline(ms));
                 assert_eq!(
                     got,
-                    self.life.request_shutdown(ms),
+                    self.life.request_shutdown(ms).map_err(ShutdownError::from),
                     "request_shutdown({ms})"
                 );
             }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::{Registry, Tracked};
 use ctrlchan_sync::{
     Closed, Config, ConfigError, Drained, Flavor, Lane, Lifecycle, OrderStatus, Receiver, Sender,
-    Signal, TryRecvError, TrySendError, mpsc, spsc,
+    ShutdownError, Signal, TryRecvError, TrySendError, mpsc, spsc,
 };
 
 type Build<T, C, F> = fn(Config) -> Result<(Sender<T, C, F>, Receiver<T, C, F>), ConfigError>;
@@ -516,7 +516,10 @@ fn lifecycle_orders_after_the_forced_shutdown_was_taken_are_closed() {
     ));
     assert!(boss.is_closed());
     assert_eq!(boss.request_drain(), Err(Closed));
-    assert_eq!(boss.request_shutdown(in_secs(now, 1)), Err(Closed));
+    assert_eq!(
+        boss.request_shutdown(in_secs(now, 1)),
+        Err(ShutdownError::Closed)
+    );
     assert_eq!(boss.force(), Err(Closed));
     assert_eq!(rx.controller().force(), Err(Closed));
     assert_eq!(rx.take_lifecycle(), None);
@@ -536,7 +539,10 @@ fn orders_signals_and_sends_after_the_receiver_is_dropped_are_closed() {
     drop(rx);
     assert!(boss.is_closed());
     assert_eq!(boss.request_drain(), Err(Closed));
-    assert_eq!(boss.request_shutdown(in_secs(now, 1)), Err(Closed));
+    assert_eq!(
+        boss.request_shutdown(in_secs(now, 1)),
+        Err(ShutdownError::Closed)
+    );
     assert_eq!(boss.force(), Err(Closed));
     assert_eq!(boss.raise(signal(0)), Err(Closed));
     assert_eq!(tx.raise(signal(0)), Err(Closed));

@@ -99,7 +99,7 @@ fn produce<F: Flavor>(
         if !std::mem::replace(&mut ordered, true) {
             let status = match order {
                 Order::Shutdown(deadline) => boss.request_shutdown(deadline),
-                Order::Drain => boss.request_drain(),
+                Order::Drain => boss.request_drain().map_err(Into::into),
             };
             assert_eq!(status, Ok(OrderStatus::Accepted), "{order:?}");
         }
