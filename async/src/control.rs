@@ -70,12 +70,11 @@ impl<C> ControlSender<C> {
             Err(TrySendError::Full(message)) => message,
             Err(TrySendError::Closed(message)) => return Err(SendError(message)),
         };
-        let mut slot = Some(message);
-        wait::send_when_space(&self.wakers.0, Space::Control, &mut slot, |m| {
+        wait::SendWhenSpace::new(&self.wakers.0, Space::Control, message, |m| {
             self.try_send_control(m)
         })
         .await
-        .map_err(|()| SendError(slot.take().expect("a refused message is handed back")))
+        .map_err(SendError)
     }
 
     /// Sends a control message on a plain thread, blocking while the control lane is full.

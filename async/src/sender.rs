@@ -90,10 +90,9 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         // `&mut self` alone (and stays `Send`).
         let wakers = Arc::clone(&self.wakers.0);
         let this = &mut *self;
-        let mut slot = Some(value);
-        wait::send_when_space(&wakers, Space::Data, &mut slot, move |v| this.try_send(v))
+        wait::SendWhenSpace::new(&wakers, Space::Data, value, move |v| this.try_send(v))
             .await
-            .map_err(|()| SendError(slot.take().expect("a refused value is handed back")))
+            .map_err(SendError)
     }
 
     /// Sends `value` on a plain thread, blocking while the data lane is full.
@@ -154,12 +153,11 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         // As in `send`.
         let wakers = Arc::clone(&self.wakers.0);
         let this = &mut *self;
-        let mut slot = Some(message);
-        wait::send_when_space(&wakers, Space::Control, &mut slot, move |m| {
+        wait::SendWhenSpace::new(&wakers, Space::Control, message, move |m| {
             this.try_send_control(m)
         })
         .await
-        .map_err(|()| SendError(slot.take().expect("a refused message is handed back")))
+        .map_err(SendError)
     }
 
     /// Sends a control message on a plain thread, blocking while the control lane is full.

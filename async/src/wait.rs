@@ -2,7 +2,8 @@
 //! and the receiver's poll. Each is written once, as a future; the blocking forms drive the same
 //! future on a plain thread ([`block_on_until`]), after a short backoff.
 
-use core::future::poll_fn;
+use core::future::{Future, poll_fn};
+use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::time::Instant;
 
@@ -11,15 +12,15 @@ use ctrlchan_sync::TrySendError;
 use crate::blocking::{Backoff, block_on_until};
 use crate::error::SendTimeoutError;
 use crate::waiters::{Place, Polled, WaitQueue};
-use crate::wake::{Space, Wakers};
+use crate::wake::{Space, SpaceWaiters, Wakers};
 
 /// A send that waits for space: the one algorithm of every waiting send, async or blocking.
 ///
-/// The caller has just tried once and found the lane full. `value` is in `slot` until it is sent:
-/// `Ok(())` then, and the slot is empty; `Err(())` when the lane is closed, with the value still in
-/// the slot. A wait dropped before it completes (a cancelled future, a blocking send at its deadline)
-/// leaves the value in the slot. `attempt` is the handle's `try_send`, which wakes the receiver as it
-/// must (`Wakers::sent`).
+/// The caller has just tried once and found the lane full. The future completes with `Ok(())` once
+/// the value is sent, or `Err(value)` when the lane is closed. Dropped before that (a cancelled send,
+/// a blocking send at its deadline), it leaves the queue, and [`into_value`](SendWhenSpace::into_value)
+/// hands the value back. `attempt` is the handle's `try_send`, which wakes the receiver as it must
+/// (`Wakers::sent`).
 ///
 /// Each round: take a place at the back of the queue, count it, heavy barrier, attempt; if still full,
 /// wait to be notified, and start over. A place that leaves with a notification it did not use (the
@@ -28,53 +29,84 @@ use crate::wake::{Space, Wakers};
 /// that freed one while this send had yet to leave), and dropping it would leave that sender asleep by
 /// a free slot. When it was for the slot this send took, the next sender wakes for nothing and waits
 /// again.
-pub(crate) async fn send_when_space<V>(
-    wakers: &Wakers,
-    space: Space,
-    slot: &mut Option<V>,
-    mut attempt: impl FnMut(V) -> Result<(), TrySendError<V>>,
-) -> Result<(), ()> {
-    let waiters = wakers.space(space);
-    let mut place = Leaving {
-        queue: waiters.queue(),
-        place: Place::default(),
-    };
-    loop {
-        // Register, then re-check (wake.rs).
-        poll_fn(|cx| {
-            place.queue.join(&mut place.place, cx.waker());
-            Poll::Ready(())
-        })
-        .await;
-        waiters.registered();
-        wakers.barriers().heavy();
-        if let Some(done) = try_once(slot, &mut attempt) {
-            return done;
+///
+/// A hand-written future, polled out of line: a send that must wait is rare, and its loop inlined
+/// into every `send` would crowd the fast path of the caller (measured: one spill of the caller's
+/// loop state per send).
+pub(crate) struct SendWhenSpace<'a, V, A> {
+    wakers: &'a Wakers,
+    waiters: &'a SpaceWaiters,
+    place: Leaving<'a>,
+    /// Whether `place` holds a place in the queue (joined, then counted and re-checked).
+    joined: bool,
+    value: Option<V>,
+    attempt: A,
+}
+
+impl<'a, V, A: FnMut(V) -> Result<(), TrySendError<V>>> SendWhenSpace<'a, V, A> {
+    /// The wait for space in `space` to send `value`, which `attempt` found the lane full for.
+    pub(crate) fn new(wakers: &'a Wakers, space: Space, value: V, attempt: A) -> Self {
+        let waiters = wakers.space(space);
+        Self {
+            wakers,
+            waiters,
+            place: Leaving {
+                queue: waiters.queue(),
+                place: Place::default(),
+            },
+            joined: false,
+            value: Some(value),
+            attempt,
         }
-        poll_fn(|cx| match place.queue.poll(&mut place.place, cx.waker()) {
-            Polled::Notified => Poll::Ready(()),
-            Polled::Waiting => Poll::Pending,
-        })
-        .await;
+    }
+
+    /// The value, if the future did not complete (it leaves the queue, if it was in it).
+    pub(crate) fn into_value(self) -> Option<V> {
+        let Self { mut value, .. } = self;
+        value.take()
+    }
+
+    /// One attempt: `Some` when the send is over (`Err(value)`: closed), `None` when still full.
+    fn try_once(&mut self) -> Option<Result<(), V>> {
+        let value = self
+            .value
+            .take()
+            .expect("the value waits until the send is over");
+        match (self.attempt)(value) {
+            Ok(()) => Some(Ok(())),
+            Err(TrySendError::Closed(value)) => Some(Err(value)),
+            Err(TrySendError::Full(value)) => {
+                self.value = Some(value);
+                None
+            }
+        }
     }
 }
 
-/// Sends the value in `slot` with `attempt`: `Some(Ok(()))` when sent, `Some(Err(()))` when the lane is
-/// closed (the value back in the slot), `None` when it is full (the value back in the slot).
-fn try_once<V>(
-    slot: &mut Option<V>,
-    attempt: &mut impl FnMut(V) -> Result<(), TrySendError<V>>,
-) -> Option<Result<(), ()>> {
-    let value = slot.take().expect("the value waits in the slot");
-    match attempt(value) {
-        Ok(()) => Some(Ok(())),
-        Err(TrySendError::Closed(value)) => {
-            *slot = Some(value);
-            Some(Err(()))
-        }
-        Err(TrySendError::Full(value)) => {
-            *slot = Some(value);
-            None
+// No part of the future is pinned: the value and the closure are moved, never borrowed across polls.
+impl<V, A> Unpin for SendWhenSpace<'_, V, A> {}
+
+impl<V, A: FnMut(V) -> Result<(), TrySendError<V>>> Future for SendWhenSpace<'_, V, A> {
+    type Output = Result<(), V>;
+
+    #[inline(never)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), V>> {
+        let this = self.get_mut();
+        loop {
+            if !this.joined {
+                // Register, then re-check (wake.rs).
+                this.place.queue.join(&mut this.place.place, cx.waker());
+                this.joined = true;
+                this.waiters.registered();
+                this.wakers.barriers().heavy();
+                if let Some(done) = this.try_once() {
+                    return Poll::Ready(done);
+                }
+            }
+            match this.place.queue.poll(&mut this.place.place, cx.waker()) {
+                Polled::Notified => this.joined = false,
+                Polled::Waiting => return Poll::Pending,
+            }
         }
     }
 }
@@ -91,7 +123,7 @@ impl Drop for Leaving<'_> {
     }
 }
 
-/// [`send_when_space`] on a plain thread: a short backoff on `attempt`, then the same wait with a
+/// A send on a plain thread: a short backoff on `attempt`, then the wait of [`SendWhenSpace`] with a
 /// thread waker, until sent, closed, or `deadline`.
 pub(crate) fn send_blocking<V>(
     wakers: &Wakers,
@@ -100,21 +132,26 @@ pub(crate) fn send_blocking<V>(
     deadline: Option<Instant>,
     mut attempt: impl FnMut(V) -> Result<(), TrySendError<V>>,
 ) -> Result<(), SendTimeoutError<V>> {
-    let mut slot = Some(value);
+    let mut value = value;
     let mut backoff = Backoff::default();
-    let done = loop {
-        if let Some(done) = try_once(&mut slot, &mut attempt) {
-            break Some(done);
-        }
+    loop {
+        value = match attempt(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Full(value)) => value,
+            Err(TrySendError::Closed(value)) => return Err(SendTimeoutError::Closed(value)),
+        };
         if !backoff.snooze() {
-            break block_on_until(deadline, send_when_space(wakers, space, &mut slot, attempt));
+            break;
         }
-    };
-    match (done, slot) {
-        (Some(Ok(())), _) => Ok(()),
-        (Some(Err(())), Some(value)) => Err(SendTimeoutError::Closed(value)),
-        (None, Some(value)) => Err(SendTimeoutError::Timeout(value)),
-        (_, None) => unreachable!("a send that did not complete keeps its value"),
+    }
+    let mut wait = SendWhenSpace::new(wakers, space, value, attempt);
+    match block_on_until(deadline, &mut wait) {
+        Some(Ok(())) => Ok(()),
+        Some(Err(value)) => Err(SendTimeoutError::Closed(value)),
+        None => Err(SendTimeoutError::Timeout(
+            wait.into_value()
+                .expect("a send that did not complete keeps its value"),
+        )),
     }
 }
 

@@ -121,6 +121,13 @@ impl Wakers {
         }
     }
 
+    /// [`notify_receiver`](Wakers::notify_receiver) out of line, for the rare paths.
+    #[cold]
+    #[inline(never)]
+    fn notify_receiver_cold(&self) {
+        self.notify_receiver();
+    }
+
     /// The end of a send attempt: wakes the receiver unless the lane was full, and hands the result
     /// back. One rule for every send of every handle.
     ///
@@ -128,15 +135,24 @@ impl Wakers {
     /// may have announced itself before it saw the close, and a receiver that looked meanwhile
     /// answered `Empty` and may be asleep; its withdrawal is the change that receiver waits for (it
     /// then sees `Closed`). A `Full` refusal changed nothing anyone can see.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sent<V>(
         &self,
         attempt: Result<(), TrySendError<V>>,
     ) -> Result<(), TrySendError<V>> {
-        if !matches!(attempt, Err(TrySendError::Full(_))) {
-            self.notify_receiver();
+        // Each arm builds its own result, so that after inlining the caller's match on it folds away.
+        match attempt {
+            Ok(()) => {
+                self.notify_receiver();
+                Ok(())
+            }
+            Err(refused) => {
+                if refused.is_closed() {
+                    self.notify_receiver_cold();
+                }
+                Err(refused)
+            }
         }
-        attempt
     }
 
     /// The sleeping side for the receiver: registers `waker` and publishes that the receiver sleeps.

@@ -58,6 +58,10 @@ impl WakerSlot {
     }
 
     /// Wakes the stored waker, if there is one and the slot is free (module docs).
+    ///
+    /// Out of line and cold: it is the rare branch of every send, which must stay small.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn wake(&self) {
         let waker = match self.waker.try_lock() {
             Ok(mut slot) => slot.take(),

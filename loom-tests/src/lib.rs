@@ -30,6 +30,22 @@
 //! Each model keeps to two or three threads (the main one included) and small `u32` payloads. The
 //! preemption bound comes from `LOOM_MAX_PREEMPTIONS` (default 3); every model finishes at 3.
 //!
+//! # Reading a failure
+//!
+//! `LOOM_CHECKPOINT_FILE=/tmp/model LOOM_CHECKPOINT_INTERVAL=1` saves each schedule before running it
+//! (to `/tmp/model.main` and `/tmp/model.spawned`), so after a failure the file holds the failing one.
+//! Run the model again with the same file, `LOOM_LEAD` set to the lead that failed (`main` or
+//! `spawned`), and `LOOM_LOG=trace LOOM_LOCATION=1`: loom replays that schedule first and prints each
+//! step (thread switches, and each atomic, mutex and notify operation by object).
+//!
+//! # The handshakes under loom
+//!
+//! The store-load handshakes (the `spsc` push against a close, a send against a sleeping receiver) are
+//! pairs of `SeqCst` fences natively. Loom 0.7 does not enforce the rule that makes such a pair a
+//! store-load barrier, so under `ctrlchan_loom` each side is a read-modify-write of one shared word
+//! instead, which it checks exactly (`ctrlchan-sync`, `loom.rs`; docs/MEMORY-ORDERING.md, "Checking
+//! the handshakes").
+//!
 //! # Two limits of loom that shape the models
 //!
 //! * **DPOR blind spot** (tokio-rs/loom#166, #392): loom remembers only the last access to each atomic,
@@ -108,12 +124,6 @@ mod runner {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_PREEMPTIONS);
             Self { name, preemptions }
-        }
-
-        /// Caps the bound for a model that cannot finish in time at the requested one.
-        pub fn max_preemptions(mut self, cap: usize) -> Self {
-            self.preemptions = self.preemptions.min(cap);
-            self
         }
 
         /// Runs `f` under every interleaving loom explores, for each [`Lead`].

@@ -15,7 +15,10 @@
 //!   order.
 //!
 //! The blocking forms (`send_blocking`, `recv_blocking`) park real threads and are not modelled; they
-//! run the same loops over the same handshake.
+//! drive the same futures over the same handshake.
+//!
+//! * The receiver closes its lanes, then waits, while a sender tries once: a refused `spsc` push that
+//!   the receiver saw announced wakes it (`close_then_recv_vs_try_send`).
 
 #![cfg(ctrlchan_loom)]
 
@@ -114,16 +117,14 @@ fn send_control_vs_recv_control() {
 
 /// Two control senders park in `send_control` on a control lane of capacity 1 (holding 1) while the
 /// consumer receives three times. Each freed slot wakes a waiting sender, including a wake that lands
-/// on the listener of a sender that has just succeeded: that sender passes it on rather than dropping
-/// it (a dropped one left the other sender asleep by a free slot; loom found that order). All three
+/// on the place of a sender that has just succeeded: that sender passes it on rather than dropping it
+/// (a dropped one left the other sender asleep by a free slot; this model found that order). All three
 /// messages arrive.
 ///
-/// Preemption bound 2: at 2 the model finds the lost wake above (it deadlocks without the fix) and
-/// passes with it. At 3, loom 0.7.3 reports a deadlock on a schedule where the receiver stores
-/// `asleep = true` and runs its `SeqCst` fence, and a sender then runs its `SeqCst` fence and loads
-/// `asleep` as `false` (the value before that store): the fence rule of the C++ memory model forbids
-/// that read, and loom's fences only join causality clocks, so we take it for a limit of the model
-/// checker, not of the handshake (which the other models check at 3).
+/// It once ran capped at a preemption bound of 2: at 3, loom reported a deadlock on a schedule that the
+/// memory model forbids (a load after two `SeqCst` fences read a value older than the store before the
+/// earlier fence; docs/MEMORY-ORDERING.md, "Checking the handshakes"). The handshakes are modelled
+/// with read-modify-writes under loom since, and this model runs at 3 like the others.
 #[test]
 fn two_senders_waiting_for_control_space() {
     Model::new("two_senders_waiting_for_control_space").check(|lead| {
