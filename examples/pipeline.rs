@@ -45,11 +45,7 @@ fn backoff(step: &mut u32) {
 }
 
 /// Sends `value`, settling incoming control while the lane is full, until it is taken or refused.
-fn send<T, C, F: ctrlchan::Flavor>(
-    tx: &Sender<T, C, F>,
-    mut value: T,
-    mut idle: impl FnMut(),
-) -> bool {
+fn send<T, C, F: ctrlchan::Flavor>(tx: &Sender<T, C, F>, mut value: T, mut idle: impl FnMut()) -> bool {
     let mut step = 0;
     loop {
         match tx.try_send(value) {

@@ -24,6 +24,9 @@
 //! # }).unwrap();
 //! ```
 
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 // Everything of the async layer (channels with waits, node-local time), at the root.
 pub use ctrlchan_async::*;
 pub use ctrlchan_sync as sync;

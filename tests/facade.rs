@@ -33,14 +33,8 @@ fn a_node_receives_data_acks_signals_and_shutdown_through_the_facade() {
     ));
     assert!(rx.take_signals().contains(tick));
     let leftovers: Vec<_> = rx.drain().collect();
-    assert_eq!(
-        leftovers.first(),
-        Some(&Drained::Control("ack 0".to_string()))
-    );
-    assert_eq!(
-        leftovers[1..],
-        (0..10).map(Drained::Data).collect::<Vec<_>>()[..]
-    );
+    assert_eq!(leftovers.first(), Some(&Drained::Control("ack 0".to_string())));
+    assert_eq!(leftovers[1..], (0..10).map(Drained::Data).collect::<Vec<_>>()[..]);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
 }

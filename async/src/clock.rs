@@ -87,6 +87,7 @@ mod tokio_timer {
     /// # });
     /// ```
     #[derive(Debug, Clone, Copy, Default)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub struct TokioTimer;
 
     impl Clock for TokioTimer {
@@ -109,6 +110,7 @@ mod tokio_timer {
 
     /// A resettable tokio sleep.
     #[derive(Debug)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub struct TokioSleep {
         sleep: Pin<Box<tokio::time::Sleep>>,
         deadline: Instant,
@@ -160,6 +162,7 @@ mod async_io_timer {
     /// assert!(timer.now() >= deadline);
     /// ```
     #[derive(Debug, Clone, Copy, Default)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
     pub struct AsyncIoTimer;
 
     impl Clock for AsyncIoTimer {
@@ -181,6 +184,7 @@ mod async_io_timer {
 
     /// A resettable async-io sleep.
     #[derive(Debug)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
     pub struct AsyncIoSleep {
         timer: async_io::Timer,
         deadline: Instant,

@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use ctrlchan_sync::{Closed, OrderStatus, ShutdownError, Signal, TrySendError};
 
-use crate::error::SendError;
+use crate::error::{SendError, SendTimeoutError};
+use crate::forward::forward;
 use crate::loom::Arc;
 use crate::wait;
 use crate::wake::{SenderWakers, Space, Wakers};
@@ -41,6 +42,11 @@ impl<C> ControlSender<C> {
             inner,
             wakers: SenderWakers(wakers),
         }
+    }
+
+    /// The channel's wakers.
+    pub(crate) fn wakers(&self) -> &Arc<Wakers> {
+        &self.wakers.0
     }
 
     /// Sends a control message without waiting, and wakes the receiver if it waits.
@@ -89,6 +95,22 @@ impl<C> ControlSender<C> {
         .map_err(|e| SendError(e.into_inner()))
     }
 
+    /// [`send_control_blocking`](ControlSender::send_control_blocking) that gives up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] when the control lane stayed full until `deadline`,
+    /// [`SendTimeoutError::Closed`] when it is closed; either way with the message.
+    pub fn send_control_blocking_until(
+        &self,
+        message: C,
+        deadline: Instant,
+    ) -> Result<(), SendTimeoutError<C>> {
+        wait::send_blocking(&self.wakers.0, Space::Control, message, Some(deadline), |m| {
+            self.try_send_control(m)
+        })
+    }
+
     /// Raises `signal` and wakes the receiver if it waits. `Ok(false)` when it was already raised.
     ///
     /// # Errors
@@ -105,19 +127,10 @@ impl<C> ControlSender<C> {
         Controller::new(self.inner.controller(), self.wakers.0.clone())
     }
 
-    /// `true` once the control lane is closed.
-    pub fn is_control_closed(&self) -> bool {
-        self.inner.is_control_closed()
-    }
-
-    /// The exact capacity of the control lane.
-    pub fn control_capacity(&self) -> usize {
-        self.inner.control_capacity()
-    }
-
-    /// Control messages buffered right now (a snapshot).
-    pub fn control_len(&self) -> usize {
-        self.inner.control_len()
+    forward! { "ControlSender" =>
+        fn is_control_closed(&self) -> bool;
+        fn control_capacity(&self) -> usize;
+        fn control_len(&self) -> usize;
     }
 }
 
@@ -216,9 +229,8 @@ impl Controller {
         Ok(raised)
     }
 
-    /// `true` once no order can be accepted any more.
-    pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
+    forward! { "Controller" =>
+        fn is_closed(&self) -> bool;
     }
 }
 

@@ -21,7 +21,7 @@ const ARITY: usize = 4;
 /// One scheduled deadline: where it sorts, and which slot (at which sequence) it belongs to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
-    /// The deadline as the owner's [`InstantScale`](ctrlchan_sync::InstantScale) stamp: one `u64`
+    /// The deadline as the owner's `InstantScale` (`ctrlchan_sync::__private`) stamp: one `u64`
     /// in time order.
     pub(crate) at: u64,
     /// Schedule order: breaks ties between equal deadlines, and identifies the schedule.
@@ -203,10 +203,7 @@ fn hole_to_leaf(entries: &mut [Entry]) -> usize {
 #[inline(always)]
 fn smallest_child(entries: &[Entry], index: usize) -> Option<usize> {
     let first = index * ARITY + 1;
-    match entries
-        .get(first..)
-        .and_then(<[Entry]>::first_chunk::<ARITY>)
-    {
+    match entries.get(first..).and_then(<[Entry]>::first_chunk::<ARITY>) {
         Some(children) => Some(first + smallest_of_four(children)),
         None if first < entries.len() => Some(smallest_of(entries, first)),
         None => None,
@@ -250,21 +247,13 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let entry = Entry {
-                at: x % 8,
-                seq,
-                slot,
-            };
+            let entry = Entry { at: x % 8, seq, slot };
             heap.push(entry);
             entries.push(entry);
         }
         assert!(heap.is_full());
         // Keep the even slots, as an owner would after cancelling the odd ones.
-        let live: Vec<Entry> = entries
-            .iter()
-            .copied()
-            .filter(|e| e.slot % 2 == 0)
-            .collect();
+        let live: Vec<Entry> = entries.iter().copied().filter(|e| e.slot % 2 == 0).collect();
         heap.rebuild(live.iter().copied());
         assert_eq!(heap.len(), 32);
         let mut popped = Vec::new();

@@ -6,7 +6,7 @@ use core::hash::Hash;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use crate::timed_slots::Queued;
+use crate::timed_slots::{Queued, SlotTable};
 
 /// The hasher of the hashed key index: foldhash's fast variant, seeded per process.
 ///
@@ -18,17 +18,6 @@ pub type KeyHasher = foldhash::fast::RandomState;
 
 mod sealed {
     pub trait Sealed {}
-}
-
-/// The slots a [`KeyIndex`] hands out: which are in use, and how to fill one. Implemented by the heap's
-/// slab; not nameable outside the crate.
-pub trait SlotTable<V> {
-    /// `true` when `slot` holds a value.
-    fn in_use(&self, slot: u32) -> bool;
-
-    /// Stores `value` due at the stamp `at` in `slot`, or in any free slot when `slot` is `None`, and
-    /// returns the slot. Only called when a slot is free.
-    fn fill(&mut self, slot: Option<u32>, value: V, at: u64) -> u32;
 }
 
 /// Where a key's slot is found. Implemented by [`Hashed`] (the default, any `K: Hash + Eq`) and
@@ -151,9 +140,7 @@ impl<K: Hash + Eq> KeyIndex<K> for Hashed<K> {
 
 impl<K> fmt::Debug for Hashed<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hashed")
-            .field("keys", &self.map.len())
-            .finish()
+        f.debug_struct("Hashed").field("keys", &self.map.len()).finish()
     }
 }
 

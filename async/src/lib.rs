@@ -45,11 +45,15 @@
 //! # }).unwrap();
 //! ```
 
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod blocking;
 mod clock;
 mod control;
 mod deadline_heap;
 mod error;
+mod forward;
 mod key_index;
 mod loom;
 mod manual_clock;
@@ -63,6 +67,7 @@ mod waiters;
 mod wake;
 mod waker_slot;
 mod wakeup_heap;
+mod waking;
 
 pub mod mpsc;
 pub mod spsc;
@@ -74,8 +79,8 @@ pub use clock::{Clock, Sleep, SystemClock, Timer};
 pub use clock::{TokioSleep, TokioTimer};
 pub use control::{ControlSender, Controller};
 pub use ctrlchan_sync::{
-    Closed, Config, ConfigError, Drain, Drained, Fences, Flavor, Lane, Lifecycle, Mpsc,
-    OrderStatus, ShutdownError, Signal, SignalSet, Spsc, TryRecvError, TrySendError,
+    Closed, Config, ConfigError, Drain, Drained, Fences, Flavor, Lane, Lifecycle, Mpsc, OrderStatus,
+    ShutdownError, Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
 pub use key_index::{Dense, DenseKey, Hashed, KeyHasher, KeyIndex};
@@ -92,13 +97,10 @@ pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);
 
 /// Wraps the core's two ends with one set of wakers, whose handshakes are ordered as `config` says.
 fn wrap<T, C, F: Flavor>(
-    (sender, receiver): (
-        ctrlchan_sync::Sender<T, C, F>,
-        ctrlchan_sync::Receiver<T, C, F>,
-    ),
+    (sender, receiver): (ctrlchan_sync::Sender<T, C, F>, ctrlchan_sync::Receiver<T, C, F>),
     config: Config,
 ) -> Ends<T, C, F> {
-    let wakers = wake::Wakers::new(ctrlchan_sync::Barriers::new(config.fences()));
+    let wakers = wake::Wakers::new(ctrlchan_sync::__private::Barriers::new(config.fences()));
     (
         Sender::new(sender, wakers.clone()),
         Receiver::new(receiver, wakers),

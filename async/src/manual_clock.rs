@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, Sleep, Timer};
-use crate::wake::wake_all;
+use crate::waking::wake_all;
 
 /// A clock that moves only when told to, and a timer whose sleeps wake when it passes their deadline.
 ///
@@ -107,9 +107,7 @@ impl ManualClock {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while the lock was held (in a test) leaves the state consistent: every update is
         // a single assignment or map operation.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -9,6 +9,7 @@ use ctrlchan_sync::{Drain, Flavor, Lifecycle, SignalSet, TryRecvError};
 
 use crate::control::Controller;
 use crate::error::RecvTimeoutError;
+use crate::forward::forward;
 use crate::loom::Arc;
 use crate::ready::Sources;
 use crate::wait;
@@ -82,12 +83,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// Only the task of the last poll is woken.
     #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::poll_receiver(wakers, cx, || match take_data(inner, wakers) {
-            Ok(value) => Poll::Ready(Some(value)),
-            Err(TryRecvError::Closed) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => Poll::Pending,
-        })
+        self.poll_take(cx, take_data)
     }
 
     /// Receives the oldest data item, waiting while none is ready. `None` once the data lane is closed
@@ -104,13 +100,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 
     /// [`recv`](Receiver::recv) on a plain thread: a short backoff, then parking until woken.
     pub fn recv_blocking(&mut self) -> Option<T> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::receive_blocking(wakers, None, || match take_data(inner, wakers) {
-            Ok(value) => Poll::Ready(Some(value)),
-            Err(TryRecvError::Closed) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => Poll::Pending,
-        })
-        .flatten()
+        self.take_blocking(None, take_data).ok()
     }
 
     /// [`recv_blocking`](Receiver::recv_blocking) that gives up at `deadline`.
@@ -120,25 +110,13 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// [`RecvTimeoutError::Timeout`] when nothing came by `deadline`; [`RecvTimeoutError::Closed`] once
     /// closed and drained.
     pub fn recv_blocking_until(&mut self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        let received =
-            wait::receive_blocking(wakers, Some(deadline), || match take_data(inner, wakers) {
-                Ok(value) => Poll::Ready(Ok(value)),
-                Err(TryRecvError::Closed) => Poll::Ready(Err(RecvTimeoutError::Closed)),
-                Err(TryRecvError::Empty) => Poll::Pending,
-            });
-        received.unwrap_or(Err(RecvTimeoutError::Timeout))
+        self.take_blocking(Some(deadline), take_data)
     }
 
     /// Polls for the oldest control message; as [`poll_recv`](Receiver::poll_recv) for the control lane.
     #[inline]
     pub fn poll_recv_control(&mut self, cx: &mut Context<'_>) -> Poll<Option<C>> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::poll_receiver(wakers, cx, || match take_control(inner, wakers) {
-            Ok(message) => Poll::Ready(Some(message)),
-            Err(TryRecvError::Closed) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => Poll::Pending,
-        })
+        self.poll_take(cx, take_control)
     }
 
     /// Receives the oldest control message, waiting while none is ready. `None` once the control lane
@@ -154,13 +132,16 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 
     /// [`recv_control`](Receiver::recv_control) on a plain thread.
     pub fn recv_control_blocking(&mut self) -> Option<C> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::receive_blocking(wakers, None, || match take_control(inner, wakers) {
-            Ok(message) => Poll::Ready(Some(message)),
-            Err(TryRecvError::Closed) => Poll::Ready(None),
-            Err(TryRecvError::Empty) => Poll::Pending,
-        })
-        .flatten()
+        self.take_blocking(None, take_control).ok()
+    }
+
+    /// [`recv_control_blocking`](Receiver::recv_control_blocking) that gives up at `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_blocking_until`](Receiver::recv_blocking_until), for the control lane.
+    pub fn recv_control_blocking_until(&mut self, deadline: Instant) -> Result<C, RecvTimeoutError> {
+        self.take_blocking(Some(deadline), take_control)
     }
 
     /// Which of the `interest` sources are ready now (see [`Sources`]), without taking anything.
@@ -173,14 +154,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// An empty `interest` is never ready.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>, interest: Sources) -> Poll<Sources> {
         let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::poll_receiver(wakers, cx, || {
-            let ready = readiness(inner, interest);
-            if ready.is_empty() {
-                Poll::Pending
-            } else {
-                Poll::Ready(ready)
-            }
-        })
+        wait::poll_receiver(wakers, cx, || ready_poll(inner, interest))
     }
 
     /// Waits until any of the `interest` sources is ready (an item or a closed lane, a raised signal, a
@@ -194,60 +168,9 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     }
 
     /// [`ready`](Receiver::ready) on a plain thread, giving up at `deadline` (then the answer is empty).
-    pub fn ready_blocking_until(
-        &mut self,
-        interest: Sources,
-        deadline: Option<Instant>,
-    ) -> Sources {
+    pub fn ready_blocking_until(&mut self, interest: Sources, deadline: Option<Instant>) -> Sources {
         let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::receive_blocking(wakers, deadline, || {
-            let ready = readiness(inner, interest);
-            if ready.is_empty() {
-                Poll::Pending
-            } else {
-                Poll::Ready(ready)
-            }
-        })
-        .unwrap_or(Sources::NONE)
-    }
-
-    /// Says what [`try_recv`](Receiver::try_recv) would answer now, without taking anything.
-    ///
-    /// # Errors
-    ///
-    /// As [`try_recv`](Receiver::try_recv).
-    pub fn peek_recv(&mut self) -> Result<(), TryRecvError> {
-        self.inner.peek_recv()
-    }
-
-    /// Says what [`try_recv_control`](Receiver::try_recv_control) would answer now.
-    ///
-    /// # Errors
-    ///
-    /// As [`try_recv_control`](Receiver::try_recv_control).
-    pub fn peek_recv_control(&mut self) -> Result<(), TryRecvError> {
-        self.inner.peek_recv_control()
-    }
-
-    /// Takes every raised signal, leaving none raised.
-    pub fn take_signals(&self) -> SignalSet {
-        self.inner.take_signals()
-    }
-
-    /// The signals raised right now, without taking them (a snapshot).
-    pub fn peek_signals(&self) -> SignalSet {
-        self.inner.peek_signals()
-    }
-
-    /// Takes the most urgent pending lifecycle order (a forced Shutdown first, then Drain, then a
-    /// graceful Shutdown).
-    pub fn take_lifecycle(&mut self) -> Option<Lifecycle> {
-        self.inner.take_lifecycle()
-    }
-
-    /// `true` when a lifecycle order waits to be taken (a snapshot).
-    pub fn has_lifecycle(&self) -> bool {
-        self.inner.has_lifecycle()
+        wait::receive_blocking(wakers, deadline, || ready_poll(inner, interest)).unwrap_or(Sources::NONE)
     }
 
     /// Closes both lanes to senders and wakes every waiting sender (they see `Closed`). What is
@@ -265,44 +188,60 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
         self.inner.drain()
     }
 
-    /// `true` once the data lane is closed (it may still hold items).
-    pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// `true` once the control lane is closed (it may still hold messages).
-    pub fn is_control_closed(&self) -> bool {
-        self.inner.is_control_closed()
-    }
-
     /// A [`Controller`] for this channel.
     pub fn controller(&self) -> Controller {
         Controller::new(self.inner.controller(), self.wakers.0.clone())
     }
 
-    /// Data items buffered right now (a snapshot).
-    pub fn len(&self) -> usize {
-        self.inner.len()
+    forward! { "Receiver" =>
+        fn peek_recv(&mut self) -> Result<(), TryRecvError>;
+        fn peek_recv_control(&mut self) -> Result<(), TryRecvError>;
+        fn take_signals(&self) -> SignalSet;
+        fn peek_signals(&self) -> SignalSet;
+        fn take_lifecycle(&mut self) -> Option<Lifecycle>;
+        fn has_lifecycle(&self) -> bool;
+        fn is_closed(&self) -> bool;
+        fn is_control_closed(&self) -> bool;
+        fn len(&self) -> usize;
+        fn is_empty(&self) -> bool;
+        fn control_len(&self) -> usize;
+        fn capacity(&self) -> usize;
+        fn control_capacity(&self) -> usize;
     }
 
-    /// `true` when no data item is buffered right now (a snapshot; not "upstream is done").
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+    /// The receiver's poll over one lane: `take` is [`take_data`] or [`take_control`].
+    #[inline]
+    fn poll_take<X>(&mut self, cx: &mut Context<'_>, take: Take<T, C, F, X>) -> Poll<Option<X>> {
+        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
+        wait::poll_receiver(wakers, cx, || as_poll(take(inner, wakers)))
     }
 
-    /// Control messages buffered right now (a snapshot).
-    pub fn control_len(&self) -> usize {
-        self.inner.control_len()
+    /// The blocking receive over one lane, until `deadline` if there is one.
+    fn take_blocking<X>(
+        &mut self,
+        deadline: Option<Instant>,
+        take: Take<T, C, F, X>,
+    ) -> Result<X, RecvTimeoutError> {
+        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
+        match wait::receive_blocking(wakers, deadline, || as_poll(take(inner, wakers))) {
+            Some(Some(item)) => Ok(item),
+            Some(None) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
     }
+}
 
-    /// The exact capacity of the data lane.
-    pub fn capacity(&self) -> usize {
-        self.inner.capacity()
-    }
+/// A receive from one lane of the core's receiver that wakes a sender waiting for the freed slot.
+type Take<T, C, F, X> = fn(&mut ctrlchan_sync::Receiver<T, C, F>, &Wakers) -> Result<X, TryRecvError>;
 
-    /// The exact capacity of the control lane.
-    pub fn control_capacity(&self) -> usize {
-        self.inner.control_capacity()
+/// A `try_recv*` answer as a poll: an item, or the end of the lane (`None`: closed and drained), is
+/// ready; `Empty` is pending.
+#[inline]
+fn as_poll<X>(answer: Result<X, TryRecvError>) -> Poll<Option<X>> {
+    match answer {
+        Ok(item) => Poll::Ready(Some(item)),
+        Err(TryRecvError::Closed) => Poll::Ready(None),
+        Err(TryRecvError::Empty) => Poll::Pending,
     }
 }
 
@@ -329,6 +268,19 @@ fn take_control<T, C, F: Flavor>(
     Ok(message)
 }
 
+/// The readiness of the `interest` sources as a poll: pending while none is ready.
+fn ready_poll<T, C, F: Flavor>(
+    inner: &mut ctrlchan_sync::Receiver<T, C, F>,
+    interest: Sources,
+) -> Poll<Sources> {
+    let ready = readiness(inner, interest);
+    if ready.is_empty() {
+        Poll::Pending
+    } else {
+        Poll::Ready(ready)
+    }
+}
+
 /// Which of the `interest` sources are ready, without taking anything.
 fn readiness<T, C, F: Flavor>(
     inner: &mut ctrlchan_sync::Receiver<T, C, F>,
@@ -338,8 +290,7 @@ fn readiness<T, C, F: Flavor>(
     if interest.contains(Sources::LIFECYCLE) && inner.has_lifecycle() {
         ready |= Sources::LIFECYCLE;
     }
-    if interest.contains(Sources::CONTROL) && inner.peek_recv_control() != Err(TryRecvError::Empty)
-    {
+    if interest.contains(Sources::CONTROL) && inner.peek_recv_control() != Err(TryRecvError::Empty) {
         ready |= Sources::CONTROL;
     }
     if interest.contains(Sources::SIGNALS) && !inner.peek_signals().is_empty() {
@@ -354,6 +305,7 @@ fn readiness<T, C, F: Flavor>(
 /// The data items as a stream: `poll_next` is [`Receiver::poll_recv`]; it ends once the data lane is
 /// closed and drained.
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 impl<T, C, F: Flavor> futures_core::Stream for Receiver<T, C, F>
 where
     Self: Unpin,

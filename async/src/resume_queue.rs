@@ -58,9 +58,9 @@ impl<T> fmt::Display for DeferError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Full(_) => f.write_str("the resume queue is full"),
-            Self::DeadlineOutOfRange(_) => f.write_str(
-                "the resume deadline is more than 292 years from the queue's construction",
-            ),
+            Self::DeadlineOutOfRange(_) => {
+                f.write_str("the resume deadline is more than 292 years from the queue's construction")
+            }
         }
     }
 }

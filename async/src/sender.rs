@@ -1,15 +1,17 @@
 //! The data sender, with async and blocking sends.
 
 use core::fmt;
+use core::future::Future;
 use std::time::Instant;
 
 use ctrlchan_sync::{Closed, Flavor, Mpsc, Signal, TrySendError};
 
 use crate::control::{ControlSender, Controller};
 use crate::error::{SendError, SendTimeoutError};
+use crate::forward::forward;
 use crate::loom::Arc;
 use crate::wait;
-use crate::wake::{SenderWakers, Space, Wakers};
+use crate::wake::{Space, Wakers};
 
 /// Sends data, control and signals into a channel, and waits for space when a lane is full.
 ///
@@ -46,16 +48,20 @@ use crate::wake::{SenderWakers, Space, Wakers};
 /// ```
 pub struct Sender<T, C, F: Flavor> {
     inner: ctrlchan_sync::Sender<T, C, F>,
-    /// Declared after `inner`: dropped after it, so the receiver wakes to a lane already closed.
-    wakers: SenderWakers,
+    /// The control part, as the core's `Sender` embeds its `ControlSender`: every control method is
+    /// its. It holds the channel's wakers, and is declared after `inner`, so it drops after it: the
+    /// receiver wakes to a data lane already closed.
+    control: ControlSender<C>,
 }
 
 impl<T, C, F: Flavor> Sender<T, C, F> {
     pub(crate) fn new(inner: ctrlchan_sync::Sender<T, C, F>, wakers: Arc<Wakers>) -> Self {
-        Self {
-            inner,
-            wakers: SenderWakers(wakers),
-        }
+        let control = ControlSender::new(inner.control_sender(), wakers);
+        Self { inner, control }
+    }
+
+    fn wakers(&self) -> &Arc<Wakers> {
+        self.control.wakers()
     }
 
     /// Sends `value` without waiting, and wakes the receiver if it waits.
@@ -65,7 +71,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the value.
     #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.wakers.0.sent(self.inner.try_send(value))
+        self.wakers().sent(self.inner.try_send(value))
     }
 
     /// Sends `value`, waiting while the data lane is full. Blocked senders are woken in the order they
@@ -88,7 +94,7 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         };
         // Only a send that must wait holds its own reference to the wakers, so that the future holds
         // `&mut self` alone (and stays `Send`).
-        let wakers = Arc::clone(&self.wakers.0);
+        let wakers = Arc::clone(self.wakers());
         let this = &mut *self;
         wait::SendWhenSpace::new(&wakers, Space::Data, value, move |v| this.try_send(v))
             .await
@@ -102,10 +108,8 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
     /// [`SendError`] with the value when the data lane is closed.
     pub fn send_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
         let this = &*self;
-        wait::send_blocking(&this.wakers.0, Space::Data, value, None, |v| {
-            this.try_send(v)
-        })
-        .map_err(|e| SendError(e.into_inner()))
+        wait::send_blocking(this.wakers(), Space::Data, value, None, |v| this.try_send(v))
+            .map_err(|e| SendError(e.into_inner()))
     }
 
     /// [`send_blocking`](Sender::send_blocking) that gives up at `deadline`.
@@ -120,112 +124,89 @@ impl<T, C, F: Flavor> Sender<T, C, F> {
         deadline: Instant,
     ) -> Result<(), SendTimeoutError<T>> {
         let this = &*self;
-        wait::send_blocking(&this.wakers.0, Space::Data, value, Some(deadline), |v| {
+        wait::send_blocking(this.wakers(), Space::Data, value, Some(deadline), |v| {
             this.try_send(v)
         })
     }
 
-    /// Sends a control message without waiting, and wakes the receiver if it waits.
+    /// Sends a control message without waiting:
+    /// [`ControlSender::try_send_control`] of this sender's control part.
     ///
     /// # Errors
     ///
-    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
+    /// As [`ControlSender::try_send_control`].
     #[inline]
     pub fn try_send_control(&self, message: C) -> Result<(), TrySendError<C>> {
-        self.wakers.0.sent(self.inner.try_send_control(message))
+        self.control.try_send_control(message)
     }
 
-    /// Sends a control message, waiting while the control lane is full.
+    /// Sends a control message, waiting while the control lane is full:
+    /// [`ControlSender::send_control`] of this sender's control part (its future holds only that
+    /// part, so it is `Send` for either flavor).
     ///
     /// # Errors
     ///
-    /// [`SendError`] with the message when the control lane is closed.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`send`](Sender::send): dropping the future before it completes drops the message unsent.
-    pub async fn send_control(&mut self, message: C) -> Result<(), SendError<C>> {
-        let message = match self.try_send_control(message) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Full(message)) => message,
-            Err(TrySendError::Closed(message)) => return Err(SendError(message)),
-        };
-        // As in `send`.
-        let wakers = Arc::clone(&self.wakers.0);
-        let this = &mut *self;
-        wait::SendWhenSpace::new(&wakers, Space::Control, message, move |m| {
-            this.try_send_control(m)
-        })
-        .await
-        .map_err(SendError)
+    /// As [`ControlSender::send_control`].
+    pub fn send_control(&self, message: C) -> impl Future<Output = Result<(), SendError<C>>> + '_ {
+        self.control.send_control(message)
     }
 
-    /// Sends a control message on a plain thread, blocking while the control lane is full.
+    /// [`ControlSender::send_control_blocking`] of this sender's control part.
     ///
     /// # Errors
     ///
-    /// [`SendError`] with the message when the control lane is closed.
-    pub fn send_control_blocking(&mut self, message: C) -> Result<(), SendError<C>> {
-        let this = &*self;
-        wait::send_blocking(&this.wakers.0, Space::Control, message, None, |m| {
-            this.try_send_control(m)
-        })
-        .map_err(|e| SendError(e.into_inner()))
+    /// As [`ControlSender::send_control_blocking`].
+    pub fn send_control_blocking(&self, message: C) -> Result<(), SendError<C>> {
+        self.control.send_control_blocking(message)
     }
 
-    /// Raises `signal` and wakes the receiver if it waits. `Ok(false)` when it was already raised.
+    /// [`ControlSender::send_control_blocking_until`] of this sender's control part.
     ///
     /// # Errors
     ///
-    /// [`Closed`] once the receiver is gone.
+    /// As [`ControlSender::send_control_blocking_until`].
+    pub fn send_control_blocking_until(
+        &self,
+        message: C,
+        deadline: Instant,
+    ) -> Result<(), SendTimeoutError<C>> {
+        self.control.send_control_blocking_until(message, deadline)
+    }
+
+    /// [`ControlSender::raise`] of this sender's control part.
+    ///
+    /// # Errors
+    ///
+    /// As [`ControlSender::raise`].
     pub fn raise(&self, signal: Signal) -> Result<bool, Closed> {
-        let raised = self.inner.raise(signal)?;
-        self.wakers.0.notify_receiver();
-        Ok(raised)
+        self.control.raise(signal)
     }
 
     /// Closes the data lane for every sender (upstream is done), and wakes the receiver and every
     /// sender waiting for space (they see `Closed`). Returns `true` if this call closed it.
     pub fn close(&self) -> bool {
         let closed = self.inner.close();
-        self.wakers.0.notify_receiver();
-        self.wakers.0.notify_all_senders();
+        self.wakers().notify_receiver();
+        self.wakers().notify_all_senders();
         closed
     }
 
-    /// `true` once the data lane is closed.
-    pub fn is_closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    /// A [`ControlSender`] for the same channel.
+    /// A new [`ControlSender`] for the same channel.
     pub fn control_sender(&self) -> ControlSender<C> {
-        ControlSender::new(self.inner.control_sender(), self.wakers.0.clone())
+        self.control.clone()
     }
 
     /// A [`Controller`] for the same channel.
     pub fn controller(&self) -> Controller {
-        Controller::new(self.inner.controller(), self.wakers.0.clone())
+        self.control.controller()
     }
 
-    /// The exact capacity of the data lane.
-    pub fn capacity(&self) -> usize {
-        self.inner.capacity()
-    }
-
-    /// Data items buffered right now (a snapshot).
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-
-    /// `true` when no data item is buffered right now (a snapshot).
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
-    }
-
-    /// The exact capacity of the control lane.
-    pub fn control_capacity(&self) -> usize {
-        self.inner.control_capacity()
+    forward! { "Sender" =>
+        fn is_closed(&self) -> bool;
+        fn capacity(&self) -> usize;
+        fn len(&self) -> usize;
+        fn is_empty(&self) -> bool;
+        fn control_capacity(&self) -> usize;
     }
 }
 
@@ -233,7 +214,7 @@ impl<T, C> Clone for Sender<T, C, Mpsc> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            wakers: self.wakers.clone(),
+            control: self.control.clone(),
         }
     }
 }
@@ -242,7 +223,7 @@ impl<T, C, F: Flavor> fmt::Debug for Sender<T, C, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("inner", &self.inner)
-            .field("wakers", &*self.wakers.0)
+            .field("wakers", &**self.wakers())
             .finish()
     }
 }

@@ -27,10 +27,9 @@
 
 use std::time::Instant;
 
-use ctrlchan_sync::InstantScale;
+use ctrlchan_sync::__private::InstantScale;
 
 use crate::deadline_heap::{DeadlineHeap, Entry};
-use crate::key_index::SlotTable;
 
 /// How a slot knows its heap entry.
 ///
@@ -94,6 +93,17 @@ struct Slot<V, Q> {
 // The two layouts the structures use: a `u64` key or item without a queued sequence number (hashed
 // `WakeupHeap`, `ResumeQueue`), and no value with one (dense `WakeupHeap`). One cache line holds two.
 const _: () = assert!(size_of::<Slot<u64, ()>>() == 32 && size_of::<Slot<(), u64>>() == 32);
+
+/// The slots a [`KeyIndex`] hands out: which are in use, and how to fill one. Implemented by the heap's
+/// slab; not nameable outside the crate.
+pub trait SlotTable<V> {
+    /// `true` when `slot` holds a value.
+    fn in_use(&self, slot: u32) -> bool;
+
+    /// Stores `value` due at the stamp `at` in `slot`, or in any free slot when `slot` is `None`, and
+    /// returns the slot. Only called when a slot is free.
+    fn fill(&mut self, slot: Option<u32>, value: V, at: u64) -> u32;
+}
 
 /// A value's place: its slot, and the sequence number of the schedule that put it there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -221,8 +231,8 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
             queued: Q::queue(0),
         }));
         // At most `2 * u32::MAX` entries: no overflow.
-        let heap = DeadlineHeap::try_with_room(capacity * 2)
-            .ok_or(ReserveError::out_of_memory(capacity))?;
+        let heap =
+            DeadlineHeap::try_with_room(capacity * 2).ok_or(ReserveError::out_of_memory(capacity))?;
         let scale = InstantScale::new();
         Ok(Self {
             slots,
@@ -323,15 +333,10 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
     /// The current place of the value in `slot`, if it is in use.
     pub(crate) fn place_of(&self, slot: u32) -> Option<(Place, Instant)> {
         let entry = &self.slots[slot as usize];
-        entry.value.as_ref().map(|_| {
-            (
-                Place {
-                    slot,
-                    seq: entry.seq,
-                },
-                self.scale.decode(entry.at),
-            )
-        })
+        entry
+            .value
+            .as_ref()
+            .map(|_| (Place { slot, seq: entry.seq }, self.scale.decode(entry.at)))
     }
 
     /// The earliest deadline. O(1) when the top of the heap is live; stale entries found there are

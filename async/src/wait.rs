@@ -68,10 +68,7 @@ impl<'a, V, A: FnMut(V) -> Result<(), TrySendError<V>>> SendWhenSpace<'a, V, A> 
 
     /// One attempt: `Some` when the send is over (`Err(value)`: closed), `None` when still full.
     fn try_once(&mut self) -> Option<Result<(), V>> {
-        let value = self
-            .value
-            .take()
-            .expect("the value waits until the send is over");
+        let value = self.value.take().expect("the value waits until the send is over");
         match (self.attempt)(value) {
             Ok(()) => Some(Ok(())),
             Err(TrySendError::Closed(value)) => Some(Err(value)),
@@ -189,8 +186,5 @@ pub(crate) fn receive_blocking<R>(
             break;
         }
     }
-    block_on_until(
-        deadline,
-        poll_fn(|cx| poll_receiver(wakers, cx, &mut attempt)),
-    )
+    block_on_until(deadline, poll_fn(|cx| poll_receiver(wakers, cx, &mut attempt)))
 }

@@ -23,7 +23,7 @@ use core::fmt;
 use core::task::Waker;
 
 use crate::loom::{Mutex, MutexGuard};
-use crate::wake::wake_quietly;
+use crate::waking::wake_quietly;
 
 /// Places the queue holds without allocating.
 pub(crate) const PREALLOCATED: usize = 4;
@@ -103,9 +103,7 @@ impl WaitQueue {
 
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // Nothing panics while the queue is held (module docs), so a poisoned queue is whole.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes a place at the back of the queue for the task of `waker`; `place` must hold none.
@@ -154,8 +152,7 @@ impl WaitQueue {
             return;
         };
         let mut queue = self.lock();
-        let woken = match core::mem::replace(&mut queue.entries[index as usize].state, State::Free)
-        {
+        let woken = match core::mem::replace(&mut queue.entries[index as usize].state, State::Free) {
             State::Waiting(waker) => {
                 queue.unlink(index);
                 queue.release(index);

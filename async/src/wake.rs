@@ -22,10 +22,14 @@
 //!
 //! # Memory ordering
 //!
-//! * `asleep` is stored `true` with `Release` after the receiver registered its waker, and taken by a
-//!   waker with an `AcqRel` swap, so the registration happens before the wake that follows the swap. The
-//!   first, plain load of `asleep` is `Relaxed`: the barriers above, not this load, decide visibility; it
-//!   only keeps the swap (a read-modify-write) off the path of a send that finds nobody asleep.
+//! * `asleep` is set `true` with a `Release` swap after the receiver registered its waker, and taken by
+//!   a waker with an `AcqRel` swap, so the registration happens before the wake that follows the swap.
+//!   The first, plain load of `asleep` is `Relaxed`: the barriers above, not this load, decide
+//!   visibility; it only keeps the swap (a read-modify-write) off the path of a send that finds nobody
+//!   asleep. Every write of `asleep` is a swap (the receiver's two are once per sleep): a plain store
+//!   racing with the senders' swaps leaves loom a modification order it does not close, in which a
+//!   sender's load could read a value that every real order puts before the receiver's store
+//!   (docs/MEMORY-ORDERING.md, "Checking the handshakes").
 //! * `registrations` is incremented (`AcqRel`) after each registration of a waiting sender, before its
 //!   heavy barrier; the receiver loads it with `Acquire` after its light barrier, and notifies one more
 //!   sender only if it changed since a notification found nobody left to wake. The queue's lock orders
@@ -37,15 +41,15 @@
 //!
 //! A waker belongs to the task that registered it. Every waker is woken after the change it announces
 //! is complete and outside every lock ([`WakerSlot`], [`WaitQueue`]), and a panic from another
-//! party's `wake` is caught there ([`wake_quietly`]): the operation that woke it (a send, a receive, a
+//! party's `wake` is caught there (`waking.rs`): the operation that woke it (a send, a receive, a
 //! close) completes and returns its result, so no value is lost or sent twice, and the channel keeps
 //! waking later waiters. The panic hook has reported the panic by then; it goes no further.
 
 use core::fmt;
 use core::task::Waker;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use ctrlchan_sync::{Barriers, CachePadded, TrySendError};
+use ctrlchan_sync::__private::{Barriers, CachePadded};
+use ctrlchan_sync::TrySendError;
 
 use crate::loom::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::waiters::WaitQueue;
@@ -115,8 +119,7 @@ impl Wakers {
         let receiver = &self.receiver;
         // Relaxed, then AcqRel swap: see the module docs. The swap lets one of several racing senders
         // wake the receiver, and pairs with the Release store of `asleep`.
-        if receiver.asleep.load(Ordering::Relaxed) && receiver.asleep.swap(false, Ordering::AcqRel)
-        {
+        if receiver.asleep.load(Ordering::Relaxed) && receiver.asleep.swap(false, Ordering::AcqRel) {
             receiver.waker.wake();
         }
     }
@@ -136,10 +139,7 @@ impl Wakers {
     /// answered `Empty` and may be asleep; its withdrawal is the change that receiver waits for (it
     /// then sees `Closed`). A `Full` refusal changed nothing anyone can see.
     #[inline(always)]
-    pub(crate) fn sent<V>(
-        &self,
-        attempt: Result<(), TrySendError<V>>,
-    ) -> Result<(), TrySendError<V>> {
+    pub(crate) fn sent<V>(&self, attempt: Result<(), TrySendError<V>>) -> Result<(), TrySendError<V>> {
         // Each arm builds its own result, so that after inlining the caller's match on it folds away.
         match attempt {
             Ok(()) => {
@@ -160,15 +160,17 @@ impl Wakers {
     /// the re-check found something.
     pub(crate) fn receiver_sleeps(&self, waker: &Waker) {
         self.receiver.waker.register(waker);
-        // Release: pairs with the AcqRel swap in `notify_receiver` (the registration comes first).
-        self.receiver.asleep.store(true, Ordering::Release);
+        // Release: pairs with the AcqRel swap in `notify_receiver` (the registration comes first). A
+        // swap, not a store: every write of `asleep` is then a read-modify-write, and its
+        // modification order a chain that loom follows exactly (module docs). Once per sleep.
+        self.receiver.asleep.swap(true, Ordering::Release);
         self.barriers.heavy();
     }
 
     /// The receiver's re-check found something: it no longer needs waking.
     pub(crate) fn receiver_awake(&self) {
-        // Relaxed: a stale `true` costs only a spurious wake.
-        self.receiver.asleep.store(false, Ordering::Relaxed);
+        // Relaxed: a stale `true` costs only a spurious wake. A swap, as in `receiver_sleeps`.
+        self.receiver.asleep.swap(false, Ordering::Relaxed);
     }
 
     /// The hot side for senders: called after the receiver freed a slot of `space`. Wakes the sender
@@ -183,9 +185,7 @@ impl Wakers {
         // Acquire: pairs with the AcqRel increment of a registering sender (its place is in the queue
         // before the increment). Relaxed for `exhausted_at`: only this thread uses it.
         let registrations = waiters.registrations.load(Ordering::Acquire);
-        if registrations != waiters.exhausted_at.load(Ordering::Relaxed)
-            && !waiters.queue.notify_one()
-        {
+        if registrations != waiters.exhausted_at.load(Ordering::Relaxed) && !waiters.queue.notify_one() {
             // Every sender registered up to `registrations` is woken already: until another
             // registers, notifying again would only take the lock for nothing.
             waiters.exhausted_at.store(registrations, Ordering::Relaxed);
@@ -249,37 +249,10 @@ impl Drop for ReceiverWakers {
 impl fmt::Debug for Wakers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wakers")
-            .field(
-                "receiver_asleep",
-                &self.receiver.asleep.load(Ordering::Relaxed),
-            )
+            .field("receiver_asleep", &self.receiver.asleep.load(Ordering::Relaxed))
             .field("data_senders_waiting", &self.data_space.queue.waiting())
-            .field(
-                "control_senders_waiting",
-                &self.control_space.queue.waiting(),
-            )
+            .field("control_senders_waiting", &self.control_space.queue.waiting())
             .field("barriers", &self.barriers)
             .finish()
-    }
-}
-
-/// Wakes `waker` for another party: a panic from its `wake` is caught (the panic hook has reported it)
-/// and goes no further, so the operation that woke it completes (module docs, "Panics in user code").
-pub(crate) fn wake_quietly(waker: Waker) {
-    // The payload is dropped here; a payload whose own drop panics would go on (not caught twice).
-    drop(catch_unwind(AssertUnwindSafe(|| waker.wake())));
-}
-
-/// Wakes every waker, even when one of them panics in `wake`: the first panic goes on once all were
-/// woken (a later one is dropped; the panic hook has reported it).
-pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
-    let mut first_panic = None;
-    for waker in wakers {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
-            first_panic.get_or_insert(panic);
-        }
-    }
-    if let Some(panic) = first_panic {
-        resume_unwind(panic);
     }
 }

@@ -25,7 +25,7 @@ use core::fmt;
 use core::task::Waker;
 
 use crate::loom::{Mutex, TryLockError};
-use crate::wake::wake_quietly;
+use crate::waking::wake_quietly;
 
 /// One task's waker, replaced by its registrations and taken by a wake.
 pub(crate) struct WakerSlot {

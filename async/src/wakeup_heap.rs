@@ -52,9 +52,9 @@ impl fmt::Display for ScheduleError {
                 f,
                 "no room for another key: every one of the {capacity} wakeup slots is taken, or the key is out of range"
             ),
-            Self::DeadlineOutOfRange => f.write_str(
-                "the wakeup deadline is more than 292 years from the heap's construction",
-            ),
+            Self::DeadlineOutOfRange => {
+                f.write_str("the wakeup deadline is more than 292 years from the heap's construction")
+            }
         }
     }
 }

@@ -1,13 +1,11 @@
 //! Zero heap allocations per send, receive and wait in steady state.
 //!
-//! A counting global allocator counts the allocations of each thread in a thread-local counter, so the
+//! The test kit's counting global allocator counts the allocations of each thread, so the
 //! other tests of this binary, running on their own threads, do not disturb a measurement. After a
 //! warm-up (which makes the lazily allocated parts of the channel and of the waiting threads), messages
 //! go through channels of capacity 8 with tasks or threads that really wait for space and for items,
 //! and the allocations counted on the measured threads over that window must be zero.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,54 +16,9 @@ use std::time::{Duration, Instant};
 
 use ctrlchan_async::{
     Config, ControlSender, Flavor, Mpsc, Receiver, SendTimeoutError, Sender, Sources, Spsc, mpsc,
-    spsc,
 };
-
-/// Counts every allocation (and reallocation) made by the current thread.
-struct Counting;
-
-thread_local! {
-    /// `const`-initialised and without a destructor: touching it never allocates.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: during thread teardown the counter may be gone; those allocations are not measured.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-/// The allocations made by this thread so far.
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments, so `System`'s guarantees hold;
-// counting touches only a thread-local `Cell` and never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded as is; the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded as is; the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`; the caller
-        // upholds the rest of `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use ctrlchan_testkit::alloc::{Counting, allocations};
+use ctrlchan_testkit::flavors::Both;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -79,35 +32,6 @@ const CAPACITY: usize = 8;
 /// Fewer waits than this means the run did not exercise the waits it claims to measure. A run with
 /// `CAPACITY` 8 waits about once per 8 messages on each side.
 const MIN_WAITS: usize = 100;
-
-/// The two flavors, built alike so that a test can be written once for both.
-trait Make: Flavor + Sized {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>);
-    /// Up to `wanted` data senders: `spsc` has only the one it was built with.
-    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>>;
-}
-
-impl Make for Spsc {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
-        spsc::channel(Config::new(data, control)).expect("a valid config")
-    }
-
-    fn senders<T, C>(tx: Sender<T, C, Self>, _wanted: usize) -> Vec<Sender<T, C, Self>> {
-        vec![tx]
-    }
-}
-
-impl Make for Mpsc {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
-        mpsc::channel(Config::new(data, control)).expect("a valid config")
-    }
-
-    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>> {
-        let mut senders: Vec<_> = (1..wanted.max(1)).map(|_| tx.clone()).collect();
-        senders.push(tx);
-        senders
-    }
-}
 
 /// A task's wake flag. Its waker is an `Arc`, made before a measurement: cloning it only counts.
 #[derive(Default)]
@@ -126,7 +50,7 @@ impl Wake for Flag {
 /// What a run of [`run_tasks`] measured.
 struct Run {
     /// Allocations made on this thread while the tasks ran.
-    allocations: usize,
+    allocations: u64,
     /// How many polls of each task answered `Pending`: each is a wait.
     waits: Vec<usize>,
 }
@@ -187,7 +111,7 @@ async fn consume<F: Flavor>(rx: &mut Receiver<u64, u64, F>, total: u64, next: &m
 }
 
 /// Data through `send().await`/`recv().await`, with one task per producer and a consumer task.
-fn async_data<F: Make>(producers: usize) {
+fn async_data<F: Both>(producers: usize) {
     let (tx, mut rx) = F::channel::<u64, u64>(CAPACITY, CAPACITY);
     let mut senders = F::senders(tx, producers);
     let producers = senders.len();
@@ -233,7 +157,7 @@ fn async_data_mpsc_allocates_nothing() {
 }
 
 /// Control messages through `ControlSender::send_control().await` and `recv_control().await`.
-fn async_control<F: Make>() {
+fn async_control<F: Both>() {
     let (tx, mut rx) = F::channel::<u64, u64>(CAPACITY, CAPACITY);
     let acks: ControlSender<u64> = tx.control_sender();
     for (messages, measured) in [(WARM_UP, false), (MEASURED, true)] {
@@ -276,7 +200,7 @@ fn async_control_mpsc_allocates_nothing() {
 
 /// A consumer that sits on `ready(DATA | CONTROL)` and then takes what is there, fed by a data
 /// producer and a control producer that wait for space.
-fn async_ready<F: Make>() {
+fn async_ready<F: Both>() {
     let (mut tx, mut rx) = F::channel::<u64, u64>(CAPACITY, CAPACITY);
     let acks = tx.control_sender();
     for (messages, measured) in [(WARM_UP, false), (MEASURED, true)] {
@@ -334,7 +258,7 @@ fn async_ready_mpsc_allocates_nothing() {
 /// `send_blocking`/`recv_blocking` and their control forms between two threads. Each thread warms
 /// up (including one parked wait each, which makes the thread's waker), meets the other at a barrier,
 /// and then counts its own allocations over the measured messages.
-fn blocking<F: Make>()
+fn blocking<F: Both>()
 where
     Sender<u64, u64, F>: Send + 'static,
 {
@@ -365,15 +289,13 @@ where
         producer_start.wait();
         for seq in CAPACITY as u64..WARM_UP {
             tx.send_blocking(seq).expect("the receiver is alive");
-            acks.send_control_blocking(seq)
-                .expect("the receiver is alive");
+            acks.send_control_blocking(seq).expect("the receiver is alive");
         }
         producer_start.wait();
         let before = allocations();
         for seq in 0..MEASURED {
             tx.send_blocking(seq).expect("the receiver is alive");
-            acks.send_control_blocking(seq)
-                .expect("the receiver is alive");
+            acks.send_control_blocking(seq).expect("the receiver is alive");
         }
         allocations() - before
     });
@@ -395,14 +317,8 @@ where
     }
     let consumer_allocations = allocations() - before;
     let producer_allocations = producer.join().expect("the producer panicked");
-    assert_eq!(
-        producer_allocations, 0,
-        "allocations on the producer thread"
-    );
-    assert_eq!(
-        consumer_allocations, 0,
-        "allocations on the consumer thread"
-    );
+    assert_eq!(producer_allocations, 0, "allocations on the producer thread");
+    assert_eq!(consumer_allocations, 0, "allocations on the consumer thread");
     assert_eq!(rx.recv_blocking(), None);
 }
 

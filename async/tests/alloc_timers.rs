@@ -1,6 +1,6 @@
 //! Zero heap allocations per operation, in steady state, for `WakeupHeap` and `ResumeQueue`.
 //!
-//! A counting global allocator counts the allocations of the current thread only (the test harness
+//! The test kit's counting global allocator counts the allocations of the current thread only (the test harness
 //! allocates on its own threads meanwhile). After construction and one warm-up round, long loops of
 //! schedule / replace / cancel / pop_due (with expiry) and defer / cancel / pop_due run at mostly-full
 //! occupancy, with keys that keep changing (so the key map sees many distinct keys inserted and
@@ -8,57 +8,14 @@
 //! times (so it is compacted again and again). Each operation is measured on its own, so a failure
 //! names the operation that allocated.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{DeferError, Dense, ResumeId, ResumeQueue, ScheduleError, WakeupHeap};
-
-struct CountingAlloc;
-
-thread_local! {
-    // `const` and without a destructor: reading it never allocates, even from inside the allocator.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: the allocator may run while the thread's locals are being torn down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so `System`'s own
-// guarantees hold; the counter is a thread-local `Cell` that never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded with the caller's guarantees on `layout`.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded with the caller's guarantees on `layout`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded with the caller's guarantees on `ptr`, `layout` and `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees on `ptr` and `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use ctrlchan_testkit::alloc::{Counting, allocations};
+use ctrlchan_testkit::rng::XorShift as Rng;
 
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: Counting = Counting;
 
 /// Allocations per kind of operation, measured one call at a time.
 struct PerOp {
@@ -124,22 +81,6 @@ impl PerOp {
             offenders.is_empty(),
             "{what} allocated in steady state: {offenders:?}"
         );
-    }
-}
-
-/// A xorshift generator: deterministic, and allocation-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -238,12 +179,7 @@ fn drive_heap(
             *next_key += 1;
             let fresh = *next_key * capacity;
             let refused = per_op.measure(REFUSED, || heap.schedule(fresh, *now));
-            assert_eq!(
-                refused,
-                Err(ScheduleError::Capacity {
-                    capacity: held.len()
-                })
-            );
+            assert_eq!(refused, Err(ScheduleError::Capacity { capacity: held.len() }));
         }
         let (next, found) = per_op.measure(NEXT_DEADLINE, || {
             (
@@ -271,7 +207,7 @@ fn steady_heap(capacity: usize, rounds: usize, seed: u64) {
     let mut held = vec![None; capacity];
     let mut next_key = 0;
     let mut now = Instant::now();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut per_op = PerOp::new(HEAP_OPS);
 
     // Warm-up: one full round of the same mix.
@@ -296,14 +232,7 @@ fn steady_heap(capacity: usize, rounds: usize, seed: u64) {
         rounds,
     );
     // A drain of a full heap at shutdown, then the same churn again on the emptied heap.
-    fill_heap(
-        &mut heap,
-        &mut held,
-        &mut next_key,
-        now,
-        &mut rng,
-        &mut per_op,
-    );
+    fill_heap(&mut heap, &mut held, &mut next_key, now, &mut rng, &mut per_op);
     let drained = per_op.measure(DRAIN, || heap.drain().count());
     assert_eq!(drained, capacity);
     assert!(heap.is_empty());
@@ -327,10 +256,7 @@ fn steady_heap(capacity: usize, rounds: usize, seed: u64) {
     // Mostly full: the churn runs with most keys scheduled (a tiny heap empties more often).
     let occupancy = per_op.occupancy_percent(capacity);
     let floor = if capacity >= 8 { 60 } else { 40 };
-    assert!(
-        occupancy >= floor,
-        "mean occupancy {occupancy}% of {capacity}"
-    );
+    assert!(occupancy >= floor, "mean occupancy {occupancy}% of {capacity}");
     per_op.assert_none_allocated(&format!("WakeupHeap (capacity {capacity})"));
 }
 
@@ -348,14 +274,14 @@ fn dense_wakeup_heap_steady_state_does_not_allocate() {
     // Moves later, moves earlier, new keys, cancels, pops.
     let mut counts = [0u64; 5];
     let mut heap = WakeupHeap::<u64, _>::dense(CAPACITY as usize);
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     let mut now = Instant::now();
     let mut churn = |heap: &mut WakeupHeap<u64, Dense>, rounds: usize, counts: &mut [u64; 5]| {
         for _ in 0..rounds {
             // Multiplied, so that the key is not a linear function of the bits the next draw (the
             // operation) is made of: with the xorshift's raw bits, cancels only ever drew keys that
             // schedules never did.
-            let key = (rng.next().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % CAPACITY;
+            let key = (rng.next_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % CAPACITY;
             match rng.below(8) {
                 0 => counts[3] += u64::from(heap.cancel(&key)),
                 1 => {
@@ -386,10 +312,7 @@ fn dense_wakeup_heap_steady_state_does_not_allocate() {
     // The loop did what it claims: every kind of operation, many times over the heap's room.
     let least = ROUNDS as u64 / 40;
     assert!(counts.iter().all(|&n| n > least), "operations: {counts:?}");
-    assert!(
-        counts[1] + counts[2] > 10 * 2 * CAPACITY,
-        "pushes: {counts:?}"
-    );
+    assert!(counts[1] + counts[2] > 10 * 2 * CAPACITY, "pushes: {counts:?}");
 }
 
 /// Small capacities, including those whose key map is exactly twice the capacity in usable room
@@ -398,11 +321,7 @@ fn dense_wakeup_heap_steady_state_does_not_allocate() {
 #[test]
 fn wakeup_heap_small_capacities_do_not_allocate() {
     for capacity in [1, 2, 3, 7, 8, 14, 16, 28, 56, 100] {
-        steady_heap(
-            capacity,
-            ROUNDS / 4,
-            0x2545_F491_4F6C_DD1D ^ capacity as u64,
-        );
+        steady_heap(capacity, ROUNDS / 4, 0x2545_F491_4F6C_DD1D ^ capacity as u64);
     }
 }
 
@@ -418,7 +337,7 @@ fn wakeup_heap_refusals_at_full_capacity_do_not_allocate() {
     for capacity in [14usize, 28, 56, 112] {
         let mut heap = WakeupHeap::<u64>::with_capacity(capacity);
         let now = Instant::now();
-        let mut rng = Rng(0x5851_F42D_4C95_7F2D ^ capacity as u64);
+        let mut rng = Rng::new(0x5851_F42D_4C95_7F2D ^ capacity as u64);
         let mut held: Vec<u64> = (0..capacity as u64).collect();
         for &key in &held {
             heap.schedule(key, now + Duration::from_secs(1)).unwrap();
@@ -475,9 +394,7 @@ fn fill_queue(
             *next_item += 1;
             let item = *next_item * capacity + pos as u64;
             let at = now + Duration::from_micros(rng.below(3 * capacity));
-            let id = per_op
-                .measure(DEFER, || queue.defer(item, at))
-                .expect("room");
+            let id = per_op.measure(DEFER, || queue.defer(item, at)).expect("room");
             *slot = Some((id, item));
         }
     }
@@ -508,9 +425,7 @@ fn drive_queue(
             None => {
                 *next_item += 1;
                 let item = *next_item * capacity + pos as u64;
-                let id = per_op
-                    .measure(DEFER, || queue.defer(item, at))
-                    .expect("room");
+                let id = per_op.measure(DEFER, || queue.defer(item, at)).expect("room");
                 held[pos] = Some((id, item));
             }
             Some((id, item)) => {
@@ -552,7 +467,7 @@ fn resume_queue_steady_state_does_not_allocate() {
         let mut stale = vec![None; capacity];
         let mut next_item = 0;
         let mut now = Instant::now();
-        let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ capacity as u64);
+        let mut rng = Rng::new(0xD1B5_4A32_D192_ED03 ^ capacity as u64);
         let mut per_op = PerOp::new(QUEUE_OPS);
         let rounds = if capacity > 100 { ROUNDS } else { ROUNDS / 4 };
 
@@ -562,14 +477,7 @@ fn resume_queue_steady_state_does_not_allocate() {
                 per_op.reset();
             }
             if phase == 2 {
-                fill_queue(
-                    &mut queue,
-                    &mut held,
-                    &mut next_item,
-                    now,
-                    &mut rng,
-                    &mut per_op,
-                );
+                fill_queue(&mut queue, &mut held, &mut next_item, now, &mut rng, &mut per_op);
                 let drained = per_op.measure(DRAIN_ITEMS, || queue.drain().count());
                 assert_eq!(drained, capacity);
                 assert!(queue.is_empty());

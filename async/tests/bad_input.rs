@@ -9,8 +9,8 @@ use std::task::Context;
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{
-    Clock, Config, DeferError, ManualClock, ReserveError, ResumeQueue, ScheduleError,
-    ShutdownError, Timer, WakeupHeap, spsc,
+    Clock, Config, DeferError, ManualClock, ReserveError, ResumeQueue, ScheduleError, ShutdownError,
+    Timer, WakeupHeap, spsc,
 };
 use ctrlchan_testkit::wakers::counting;
 
@@ -37,17 +37,12 @@ fn impossible_timer_capacities_are_errors_not_aborts() {
     }
     // The panicking constructors panic with that message (an abort would end the test run).
     let panicked = catch_unwind(|| ResumeQueue::<u64>::with_capacity(usize::MAX)).unwrap_err();
-    let message = panicked
-        .downcast_ref::<String>()
-        .expect("a formatted message");
+    let message = panicked.downcast_ref::<String>().expect("a formatted message");
     assert!(message.contains("above the maximum"), "{message}");
     assert!(catch_unwind(|| WakeupHeap::<u32, _>::dense(usize::MAX)).is_err());
     assert!(catch_unwind(|| WakeupHeap::<u64>::with_capacity(usize::MAX)).is_err());
     // Small ones still work, zero included.
-    assert_eq!(
-        WakeupHeap::<u64>::try_with_capacity(0).unwrap().capacity(),
-        0
-    );
+    assert_eq!(WakeupHeap::<u64>::try_with_capacity(0).unwrap().capacity(), 0);
 }
 
 #[test]
@@ -62,19 +57,10 @@ fn deadlines_that_cannot_be_kept_exactly_are_refused_and_change_nothing() {
         let Some(far) = far_from(now, later) else {
             continue;
         };
-        assert_eq!(
-            heap.schedule(2, far),
-            Err(ScheduleError::DeadlineOutOfRange)
-        );
+        assert_eq!(heap.schedule(2, far), Err(ScheduleError::DeadlineOutOfRange));
         // A known key keeps its wakeup.
-        assert_eq!(
-            heap.schedule(1, far),
-            Err(ScheduleError::DeadlineOutOfRange)
-        );
-        assert_eq!(
-            dense.schedule(1, far),
-            Err(ScheduleError::DeadlineOutOfRange)
-        );
+        assert_eq!(heap.schedule(1, far), Err(ScheduleError::DeadlineOutOfRange));
+        assert_eq!(dense.schedule(1, far), Err(ScheduleError::DeadlineOutOfRange));
         assert!(matches!(
             queue.defer("item", far),
             Err(DeferError::DeadlineOutOfRange("item"))
@@ -110,10 +96,7 @@ fn a_shutdown_deadline_that_cannot_be_kept_exactly_is_refused() {
     let now = Instant::now();
     for later in [true, false] {
         if let Some(far) = far_from(now, later) {
-            assert_eq!(
-                boss.request_shutdown(far),
-                Err(ShutdownError::DeadlineOutOfRange)
-            );
+            assert_eq!(boss.request_shutdown(far), Err(ShutdownError::DeadlineOutOfRange));
         }
     }
     assert!(!rx.has_lifecycle(), "nothing was ordered");
@@ -128,12 +111,7 @@ fn a_manual_clock_moved_past_the_end_of_time_stops_there_and_wakes_every_sleep()
     let far = far_from(start, true).unwrap_or(start + Duration::from_secs(3600));
     let (waker, wakes) = counting();
     let mut sleep = pin!(clock.sleep_until(far));
-    assert!(
-        sleep
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending()
-    );
+    assert!(sleep.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
     clock.advance(Duration::MAX);
     assert_eq!(wakes.get(), 1);
     assert!(clock.now() >= far);

@@ -11,96 +11,22 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{
-    Config, Flavor, Mpsc, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, Sources,
-    Spsc, mpsc, spsc,
+    Mpsc, Receiver, RecvTimeoutError, SendError, SendTimeoutError, Sender, Sources, Spsc,
 };
-use ctrlchan_testkit::watchdog::block_on_until;
-
-/// How long a wait may take before the test counts as hung. It only turns a hang into a failure.
-const WATCHDOG: Duration = Duration::from_secs(60);
+use ctrlchan_testkit::flavors::Both;
+use ctrlchan_testkit::watchdog::{WATCHDOG, block_on_until, wait_for_debug, with_watchdog};
 
 /// Items per streaming run.
 const ITEMS: u64 = 20_000;
-
-/// The two flavors, built alike so that a test can be written once for both.
-trait Make: Flavor + Sized {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>);
-    /// Up to `wanted` data senders: `spsc` has only the one it was built with.
-    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>>;
-}
-
-impl Make for Spsc {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
-        spsc::channel(Config::new(data, control)).expect("a valid config")
-    }
-
-    fn senders<T, C>(tx: Sender<T, C, Self>, _wanted: usize) -> Vec<Sender<T, C, Self>> {
-        vec![tx]
-    }
-}
-
-impl Make for Mpsc {
-    fn channel<T, C>(data: usize, control: usize) -> (Sender<T, C, Self>, Receiver<T, C, Self>) {
-        mpsc::channel(Config::new(data, control)).expect("a valid config")
-    }
-
-    fn senders<T, C>(tx: Sender<T, C, Self>, wanted: usize) -> Vec<Sender<T, C, Self>> {
-        let mut senders: Vec<_> = (1..wanted.max(1)).map(|_| tx.clone()).collect();
-        senders.push(tx);
-        senders
-    }
-}
 
 /// An item tagged with its producer, so that per-producer FIFO can be checked.
 fn tagged(producer: usize, seq: u64) -> u64 {
     ((producer as u64) << 32) | seq
 }
 
-/// Runs `body` on a thread of its own and fails if it panics or is still running after [`WATCHDOG`].
-fn with_watchdog(name: &'static str, body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = std::sync::mpsc::channel();
-    let thread = thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            body();
-            let _ = done.send(());
-        })
-        .expect("spawn the test thread");
-    match finished.recv_timeout(WATCHDOG) {
-        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{name} still runs after {WATCHDOG:?}: a lost wakeup or a hang")
-        }
-    }
-}
-
-/// Spins (yielding) until `condition` holds; fails after [`WATCHDOG`].
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < WATCHDOG, "gave up waiting until {what}");
-        thread::yield_now();
-    }
-}
-
-/// Waits until the `Debug` output of a handle reports `field: value`: how a test sees that another
-/// thread is inside a wait, without sleeping for a guessed time.
-fn wait_for_debug(what: &str, handle: &impl std::fmt::Debug, field: &str, value: &str) {
-    assert!(
-        format!("{handle:?}").contains(field),
-        "the Debug output no longer reports {field}; update this test"
-    );
-    let expected = format!("{field}: {value}");
-    wait_until(what, || format!("{handle:?}").contains(&expected));
-}
-
 /// `producers` threads `send_blocking` `ITEMS` in all through a lane of `capacity` while this thread
 /// `recv_blocking`s: every item arrives once, in order per producer, then `None`.
-fn stream_blocking<F: Make>(capacity: usize, producers: usize)
+fn stream_blocking<F: Both>(capacity: usize, producers: usize)
 where
     Sender<u64, u64, F>: Send + 'static,
 {
@@ -127,10 +53,7 @@ where
         next[producer] += 1;
     }
     assert_eq!(rx.recv_blocking(), None, "`None` is final");
-    assert!(
-        next.iter().all(|&n| n == per_producer),
-        "items lost: {next:?}"
-    );
+    assert!(next.iter().all(|&n| n == per_producer), "items lost: {next:?}");
     for thread in threads {
         thread.join().expect("a producer panicked");
     }
@@ -165,7 +88,7 @@ fn two_producers_mpsc() {
 
 /// The control lane with blocking waits: two `ControlSender` threads and a `Sender` thread (the data
 /// lane closed early) fill a small control lane; every message arrives, in order per sender.
-fn control_lane_blocking<F: Make>()
+fn control_lane_blocking<F: Both>()
 where
     Sender<u64, u64, F>: Send + 'static,
 {
@@ -185,7 +108,7 @@ where
         })
         .collect();
     threads.push(thread::spawn(move || {
-        let mut tx = tx;
+        let tx = tx;
         tx.close();
         for seq in 0..per_producer {
             tx.send_control_blocking(tagged(2, seq))
@@ -221,13 +144,10 @@ fn control_lane_blocking_mpsc() {
 
 /// `recv_blocking_until` on an empty, open lane answers `Timeout` no earlier than the deadline; it
 /// then answers the item once one is sent, and `Closed` once every sender is gone.
-fn recv_deadline<F: Make>() {
+fn recv_deadline<F: Both>() {
     let (tx, mut rx) = F::channel::<u64, u64>(2, 2);
     let deadline = Instant::now() + Duration::from_millis(50);
-    assert_eq!(
-        rx.recv_blocking_until(deadline),
-        Err(RecvTimeoutError::Timeout)
-    );
+    assert_eq!(rx.recv_blocking_until(deadline), Err(RecvTimeoutError::Timeout));
     assert!(Instant::now() >= deadline, "returned before its deadline");
 
     // A deadline already passed still takes what is there.
@@ -255,7 +175,7 @@ fn recv_blocking_until_times_out_mpsc() {
 
 /// `send_blocking_until` on a full lane answers `Timeout` with the value back, no earlier than the
 /// deadline, and nothing was sent; once the receiver closed, `Closed` with the value.
-fn send_deadline<F: Make>() {
+fn send_deadline<F: Both>() {
     let (mut tx, mut rx) = F::channel::<String, u64>(1, 1);
     tx.try_send("first".to_string()).expect("space");
     let deadline = Instant::now() + Duration::from_millis(50);
@@ -291,7 +211,7 @@ fn send_blocking_until_times_out_mpsc() {
 
 /// Closing the receiver (`close()`, or dropping it) wakes threads blocked in `send_blocking` and
 /// `send_control_blocking`; each gets its value back.
-fn close_wakes_blocked_senders<F: Make>(by_drop: bool)
+fn close_wakes_blocked_senders<F: Both>(by_drop: bool)
 where
     Sender<u64, u64, F>: Send + 'static,
 {
@@ -305,12 +225,7 @@ where
     });
     let control = thread::spawn(move || acks.send_control_blocking(2));
     wait_for_debug("the data sender waits", &rx, "data_senders_waiting", "1");
-    wait_for_debug(
-        "the control sender waits",
-        &rx,
-        "control_senders_waiting",
-        "1",
-    );
+    wait_for_debug("the control sender waits", &rx, "control_senders_waiting", "1");
     if by_drop {
         drop(rx);
     } else {
@@ -322,22 +237,16 @@ where
 
 #[test]
 fn receiver_close_wakes_blocked_senders_spsc() {
-    with_watchdog(
-        stringify!(receiver_close_wakes_blocked_senders_spsc),
-        || {
-            close_wakes_blocked_senders::<Spsc>(false);
-        },
-    );
+    with_watchdog(stringify!(receiver_close_wakes_blocked_senders_spsc), || {
+        close_wakes_blocked_senders::<Spsc>(false);
+    });
 }
 
 #[test]
 fn receiver_close_wakes_blocked_senders_mpsc() {
-    with_watchdog(
-        stringify!(receiver_close_wakes_blocked_senders_mpsc),
-        || {
-            close_wakes_blocked_senders::<Mpsc>(false);
-        },
-    );
+    with_watchdog(stringify!(receiver_close_wakes_blocked_senders_mpsc), || {
+        close_wakes_blocked_senders::<Mpsc>(false);
+    });
 }
 
 #[test]
@@ -357,7 +266,7 @@ fn receiver_drop_wakes_blocked_senders_mpsc() {
 /// `Sender::close()` and the last sender dropped each wake a thread blocked in `recv_blocking`,
 /// which gets `None`; the last control-capable handle dropped wakes one blocked in
 /// `recv_control_blocking`.
-fn closing_wakes_blocked_receiver<F: Make>()
+fn closing_wakes_blocked_receiver<F: Both>()
 where
     Sender<u64, u64, F>: Send + 'static,
     Receiver<u64, u64, F>: Send + 'static,
@@ -404,7 +313,7 @@ fn closing_wakes_blocked_receiver_mpsc() {
 
 /// `ready_blocking_until` answers nothing at its deadline, and wakes for a forced Shutdown given on
 /// another thread while the data lane is full.
-fn ready_blocking<F: Make>()
+fn ready_blocking<F: Both>()
 where
     Receiver<u64, u64, F>: Send + 'static,
 {
@@ -449,7 +358,7 @@ fn ready_blocking_until_mpsc() {
 /// push after the close announces itself, sees the close and withdraws; a receiver that looks in
 /// between answers `Empty` and sleeps, and the withdrawal must wake it. Without that wake, rounds
 /// slept until the deadline here.
-fn close_then_recv_vs_retrying_producer<F: Make>()
+fn close_then_recv_vs_retrying_producer<F: Both>()
 where
     Sender<u64, u64, F>: Send + 'static,
 {
@@ -491,29 +400,20 @@ where
             RecvTimeoutError::Closed,
             "round {round}: the receiver slept through a refused push"
         );
-        assert_eq!(
-            received, sent,
-            "round {round}: every accepted item is received"
-        );
+        assert_eq!(received, sent, "round {round}: every accepted item is received");
     }
 }
 
 #[test]
 fn close_then_recv_vs_retrying_producer_spsc() {
-    with_watchdog(
-        stringify!(close_then_recv_vs_retrying_producer_spsc),
-        || {
-            close_then_recv_vs_retrying_producer::<Spsc>();
-        },
-    );
+    with_watchdog(stringify!(close_then_recv_vs_retrying_producer_spsc), || {
+        close_then_recv_vs_retrying_producer::<Spsc>();
+    });
 }
 
 #[test]
 fn close_then_recv_vs_retrying_producer_mpsc() {
-    with_watchdog(
-        stringify!(close_then_recv_vs_retrying_producer_mpsc),
-        || {
-            close_then_recv_vs_retrying_producer::<Mpsc>();
-        },
-    );
+    with_watchdog(stringify!(close_then_recv_vs_retrying_producer_mpsc), || {
+        close_then_recv_vs_retrying_producer::<Mpsc>();
+    });
 }

@@ -9,64 +9,32 @@
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Clock, ManualClock, Sleep, SystemClock, Timer};
-
-/// Counts its wakes.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use ctrlchan_async::{Clock, ManualClock, ManualSleep, Sleep, SystemClock, Timer};
+use ctrlchan_testkit::timers::{TimerUnderTest, clock_conformance, conformance};
+use ctrlchan_testkit::wakers::{WakeCount, counting};
+use ctrlchan_testkit::watchdog::with_watchdog;
 
 /// A waker that counts, and a way to read the count.
-fn counting_waker() -> (Waker, Arc<CountingWaker>) {
-    let count = Arc::new(CountingWaker::default());
-    (Waker::from(Arc::clone(&count)), count)
+fn counting_waker() -> (Waker, Arc<WakeCount>) {
+    counting()
 }
 
-fn wakes(count: &CountingWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
+fn wakes(count: &WakeCount) -> usize {
+    count.get()
 }
 
 fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(waker))
 }
 
-/// Runs `body` on its own thread and fails if it has not finished within `limit` (a lost wakeup
-/// would otherwise hang the test run).
-fn within(limit: Duration, body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(limit) {
-        Ok(()) => worker.join().expect("the body panicked"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The body panicked: surface its message.
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("not finished within {limit:?}: a sleep never woke")
-        }
-    }
+/// Runs `body` under the test kit's watchdog: a sleep that never woke fails instead of hanging.
+fn within(name: &str, body: impl FnOnce() + Send + 'static) {
+    with_watchdog(name, body);
 }
-
-const WATCHDOG: Duration = Duration::from_secs(30);
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -75,6 +43,36 @@ fn secs(n: u64) -> Duration {
 // ------------------------------------------------------------------------------------------------
 // ManualClock, polled by hand
 // ------------------------------------------------------------------------------------------------
+
+/// The manual clock: time passes by `advance`.
+struct ByHand(ManualClock);
+
+impl TimerUnderTest for ByHand {
+    type Timer = ManualClock;
+    const STEP: Duration = Duration::from_secs(1);
+
+    fn timer(&self) -> &ManualClock {
+        &self.0
+    }
+
+    fn pass(&self, by: Duration) {
+        self.0.advance(by);
+    }
+
+    fn poll(&self, sleep: Pin<&mut ManualSleep>, cx: &mut Context<'_>) -> Poll<()> {
+        sleep.poll(cx)
+    }
+}
+
+#[test]
+fn manual_clock_keeps_the_timer_contract() {
+    conformance(&ByHand(ManualClock::new()));
+}
+
+#[test]
+fn system_clock_keeps_the_clock_contract() {
+    clock_conformance(&SystemClock, std::thread::sleep, Duration::from_millis(2));
+}
 
 #[test]
 fn manual_clock_reads_its_start_and_moves_only_forward() {
@@ -116,22 +114,14 @@ fn advance_wakes_the_sleeps_it_passes_and_no_others() {
     assert!(poll_with(early.as_mut(), &early_waker).is_pending());
 
     clock.advance(secs(1));
-    assert_eq!(
-        wakes(&early_wakes),
-        1,
-        "reaching the deadline exactly wakes"
-    );
+    assert_eq!(wakes(&early_wakes), 1, "reaching the deadline exactly wakes");
     assert_eq!(wakes(&late_wakes), 0);
     assert!(poll_with(early.as_mut(), &early_waker).is_ready());
     assert!(poll_with(late.as_mut(), &late_waker).is_pending());
 
     clock.advance_to(start + secs(30));
     assert_eq!(wakes(&late_wakes), 1);
-    assert_eq!(
-        wakes(&early_wakes),
-        1,
-        "a completed sleep is not woken again"
-    );
+    assert_eq!(wakes(&early_wakes), 1, "a completed sleep is not woken again");
     assert!(poll_with(late.as_mut(), &late_waker).is_ready());
 }
 
@@ -145,16 +135,6 @@ fn advance_wakes_the_waker_of_the_last_poll() {
     assert!(poll_with(sleep.as_mut(), &second).is_pending());
     clock.advance(secs(1));
     assert_eq!((wakes(&first_wakes), wakes(&second_wakes)), (0, 1));
-}
-
-#[test]
-fn a_sleep_at_or_before_now_is_ready_at_once() {
-    let clock = ManualClock::new();
-    clock.advance(secs(10));
-    let now = clock.now();
-    let (waker, _) = counting_waker();
-    assert!(poll_with(pin!(clock.sleep_until(now)).as_mut(), &waker).is_ready());
-    assert!(poll_with(pin!(clock.sleep_until(now - secs(3))).as_mut(), &waker).is_ready());
 }
 
 #[test]
@@ -212,23 +192,6 @@ fn reset_into_the_past_completes() {
 }
 
 #[test]
-fn a_completed_sleep_reset_ahead_is_pending_again() {
-    let clock = ManualClock::new();
-    let start = clock.now();
-    let mut sleep = pin!(clock.sleep_until(start + secs(1)));
-    let (waker, count) = counting_waker();
-    clock.advance(secs(1));
-    assert!(poll_with(sleep.as_mut(), &waker).is_ready());
-    sleep.as_mut().reset(start + secs(4));
-    assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-    clock.advance(secs(2));
-    assert_eq!(wakes(&count), 0);
-    clock.advance(secs(1));
-    assert_eq!(wakes(&count), 1);
-    assert!(poll_with(sleep.as_mut(), &waker).is_ready());
-}
-
-#[test]
 fn a_dropped_sleep_is_not_woken() {
     let clock = ManualClock::new();
     let (waker, count) = counting_waker();
@@ -258,7 +221,7 @@ fn observed<S: Future + Unpin>(
 
 #[test]
 fn manual_sleep_on_futures_executor_woken_from_another_thread() {
-    within(WATCHDOG, || {
+    within(module_path!(), || {
         let clock = ManualClock::new();
         let deadline = clock.now() + secs(5);
         let polled = Arc::new(AtomicBool::new(false));
@@ -282,10 +245,8 @@ fn manual_sleep_on_futures_executor_woken_from_another_thread() {
 
 #[test]
 fn manual_sleep_on_tokio_current_thread_woken_by_another_task() {
-    within(WATCHDOG, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+    within(module_path!(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(async {
             let clock = ManualClock::new();
             let deadline = clock.now() + secs(5);
@@ -316,7 +277,7 @@ fn manual_sleep_on_tokio_current_thread_woken_by_another_task() {
 
 #[test]
 fn manual_sleep_on_async_executor_woken_by_another_task() {
-    within(WATCHDOG, || {
+    within(module_path!(), || {
         let executor = async_executor::Executor::new();
         futures_lite::future::block_on(executor.run(async {
             let clock = ManualClock::new();
@@ -350,7 +311,7 @@ fn manual_sleep_on_async_executor_woken_by_another_task() {
 
 #[test]
 fn manual_sleep_reset_while_awaited_on_another_thread() {
-    within(WATCHDOG, || {
+    within(module_path!(), || {
         let clock = ManualClock::new();
         let start = clock.now();
         let polled = Arc::new(AtomicBool::new(false));
@@ -401,7 +362,36 @@ fn system_clock_is_monotonic() {
 #[cfg(feature = "tokio")]
 mod tokio_timer {
     use super::*;
-    use ctrlchan_async::TokioTimer;
+    use ctrlchan_async::{TokioSleep, TokioTimer};
+
+    /// tokio's timer on a paused runtime: time passes by `tokio::time::advance`.
+    struct Paused(tokio::runtime::Runtime, TokioTimer);
+
+    impl TimerUnderTest for Paused {
+        type Timer = TokioTimer;
+        const STEP: Duration = Duration::from_secs(1);
+
+        fn timer(&self) -> &TokioTimer {
+            &self.1
+        }
+
+        fn pass(&self, by: Duration) {
+            self.0.block_on(tokio::time::advance(by));
+        }
+
+        fn poll(&self, sleep: Pin<&mut TokioSleep>, cx: &mut Context<'_>) -> Poll<()> {
+            let _runtime = self.0.enter();
+            sleep.poll(cx)
+        }
+    }
+
+    #[test]
+    fn tokio_timer_keeps_the_timer_contract() {
+        let under = Paused(paused(), TokioTimer);
+        // Inside the runtime's context, `TokioTimer::now` reads its paused clock.
+        let _context = under.0.enter();
+        conformance(&under);
+    }
 
     fn paused() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
@@ -438,48 +428,6 @@ mod tokio_timer {
     }
 
     #[test]
-    fn reset_later_and_earlier() {
-        paused().block_on(async {
-            let timer = TokioTimer;
-            let start = timer.now();
-            let mut sleep = pin!(timer.sleep_until(start + secs(10)));
-            let (waker, _) = counting_waker();
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-
-            sleep.as_mut().reset(start + secs(20));
-            assert_eq!(sleep.deadline(), start + secs(20));
-            sleep.as_mut().await;
-            assert!(timer.now() >= start + secs(20), "woke at the old deadline");
-
-            // A completed sleep reset ahead is pending again; then moved earlier.
-            let now = timer.now();
-            sleep.as_mut().reset(now + secs(50));
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-            sleep.as_mut().reset(now + secs(5));
-            sleep.as_mut().await;
-            assert!(timer.now() >= now + secs(5));
-            assert!(
-                timer.now() < now + secs(50),
-                "still slept until the old deadline"
-            );
-        });
-    }
-
-    #[test]
-    fn reset_into_the_past_completes_at_once() {
-        paused().block_on(async {
-            let timer = TokioTimer;
-            let start = timer.now();
-            let mut sleep = pin!(timer.sleep_until(start + secs(10)));
-            let (waker, _) = counting_waker();
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-            sleep.as_mut().reset(start);
-            sleep.as_mut().await;
-            assert_eq!(timer.now(), start, "no time passed");
-        });
-    }
-
-    #[test]
     fn a_sleep_in_one_task_wakes_while_another_task_runs() {
         paused().block_on(async {
             let timer = TokioTimer;
@@ -502,79 +450,30 @@ mod tokio_timer {
 #[cfg(feature = "async-io")]
 mod async_io_timer {
     use super::*;
-    use ctrlchan_async::AsyncIoTimer;
+    use ctrlchan_async::{AsyncIoSleep, AsyncIoTimer};
 
-    fn ms(n: u64) -> Duration {
-        Duration::from_millis(n)
+    /// async-io's timer on the real clock: time passes by sleeping the thread.
+    struct Real(AsyncIoTimer);
+
+    impl TimerUnderTest for Real {
+        type Timer = AsyncIoTimer;
+        const STEP: Duration = Duration::from_millis(20);
+
+        fn timer(&self) -> &AsyncIoTimer {
+            &self.0
+        }
+
+        fn pass(&self, by: Duration) {
+            std::thread::sleep(by);
+        }
+
+        fn poll(&self, sleep: Pin<&mut AsyncIoSleep>, cx: &mut Context<'_>) -> Poll<()> {
+            sleep.poll(cx)
+        }
     }
 
     #[test]
-    fn a_short_sleep_completes_after_its_deadline() {
-        within(WATCHDOG, || {
-            let timer = AsyncIoTimer;
-            let deadline = timer.now() + ms(5);
-            let sleep = timer.sleep_until(deadline);
-            assert_eq!(sleep.deadline(), deadline);
-            futures_lite::future::block_on(sleep);
-            assert!(timer.now() >= deadline);
-        });
-    }
-
-    #[test]
-    fn reset_earlier_from_far_ahead_completes() {
-        within(WATCHDOG, || {
-            let timer = AsyncIoTimer;
-            let start = timer.now();
-            let mut sleep = Box::pin(timer.sleep_until(start + secs(3600)));
-            let (waker, _) = counting_waker();
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-            let deadline = timer.now() + ms(5);
-            sleep.as_mut().reset(deadline);
-            assert_eq!(sleep.deadline(), deadline);
-            futures_lite::future::block_on(sleep.as_mut());
-            assert!(timer.now() >= deadline);
-        });
-    }
-
-    #[test]
-    fn reset_later_does_not_complete_at_the_old_deadline() {
-        within(WATCHDOG, || {
-            let timer = AsyncIoTimer;
-            let mut sleep = Box::pin(timer.sleep_until(timer.now() + ms(1)));
-            let (waker, _) = counting_waker();
-            let _ = poll_with(sleep.as_mut(), &waker);
-            let deadline = timer.now() + ms(30);
-            sleep.as_mut().reset(deadline);
-            futures_lite::future::block_on(sleep.as_mut());
-            assert!(timer.now() >= deadline, "completed at the old deadline");
-        });
-    }
-
-    #[test]
-    fn reset_into_the_past_completes() {
-        within(WATCHDOG, || {
-            let timer = AsyncIoTimer;
-            let start = timer.now();
-            let mut sleep = Box::pin(timer.sleep_until(start + secs(3600)));
-            let (waker, _) = counting_waker();
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-            sleep.as_mut().reset(start);
-            futures_lite::future::block_on(sleep.as_mut());
-        });
-    }
-
-    #[test]
-    fn a_completed_sleep_reset_ahead_completes_again() {
-        within(WATCHDOG, || {
-            let timer = AsyncIoTimer;
-            let mut sleep = Box::pin(timer.sleep_until(timer.now() + ms(2)));
-            futures_lite::future::block_on(sleep.as_mut());
-            let deadline = timer.now() + ms(5);
-            sleep.as_mut().reset(deadline);
-            let (waker, _) = counting_waker();
-            assert!(poll_with(sleep.as_mut(), &waker).is_pending());
-            futures_lite::future::block_on(sleep.as_mut());
-            assert!(timer.now() >= deadline);
-        });
+    fn async_io_timer_keeps_the_timer_contract() {
+        within(module_path!(), || conformance(&Real(AsyncIoTimer)));
     }
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{DeferError, ResumeId, ResumeQueue};
+use ctrlchan_testkit::props::config;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -131,10 +132,7 @@ fn run(capacity: usize, ops: &[Op]) {
                 } else {
                     let id = queue.defer(item, at).expect("room below capacity");
                     if let Some(last) = ids.last() {
-                        assert!(
-                            id.sequence() > last.sequence(),
-                            "ids increase with every defer"
-                        );
+                        assert!(id.sequence() > last.sequence(), "ids increase with every defer");
                     }
                     assert!(!live.contains_key(&id), "ids are never reused");
                     ids.push(id);
@@ -178,10 +176,7 @@ fn run(capacity: usize, ops: &[Op]) {
         }
         assert_eq!(queue.len(), live.len(), "len");
         assert_eq!(queue.is_empty(), live.is_empty(), "is_empty");
-        assert_eq!(
-            queue.next_deadline(),
-            order.keys().next().map(|&(at, _)| at)
-        );
+        assert_eq!(queue.next_deadline(), order.keys().next().map(|&(at, _)| at));
         ledger.check_drops();
     }
 
@@ -198,23 +193,12 @@ fn run(capacity: usize, ops: &[Op]) {
     assert!(queue.is_empty());
     assert_eq!(queue.next_deadline(), None);
     for id in &ids {
-        assert!(
-            queue.cancel(*id).is_none(),
-            "every id is stale after the drain"
-        );
+        assert!(queue.cancel(*id).is_none(), "every id is stale after the drain");
     }
     drop(queue);
     // Conservation: every item made came out exactly once, and was dropped exactly once.
     assert_eq!(ledger.out.len() as u64, ledger.next_id);
     ledger.check_drops();
-}
-
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { cases },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {
@@ -264,10 +248,7 @@ fn equal_deadlines_come_out_in_defer_order() {
         .collect();
     assert!(queue.pop_due(at - ms(1)).is_none());
     let out: Vec<_> = std::iter::from_fn(|| queue.pop_due(at)).collect();
-    assert_eq!(
-        out,
-        [(ids[0], "a"), (ids[1], "b"), (ids[2], "c"), (ids[3], "d")]
-    );
+    assert_eq!(out, [(ids[0], "a"), (ids[1], "b"), (ids[2], "c"), (ids[3], "d")]);
 }
 
 #[test]
@@ -301,11 +282,7 @@ fn deadlines_before_construction_keep_their_order() {
         .collect();
     assert_eq!(
         out,
-        [
-            "earlier of the two",
-            "later of the two",
-            "after construction"
-        ]
+        ["earlier of the two", "later of the two", "after construction"]
     );
 }
 
@@ -338,11 +315,7 @@ fn stale_ids_are_a_no_op() {
     // The same slot is reused by the next item: the old id must not reach it.
     let cancelled = queue.defer(2, base + ms(1)).unwrap();
     assert_ne!(cancelled, popped);
-    assert_eq!(
-        queue.cancel(popped),
-        None,
-        "an old id never takes a newer item"
-    );
+    assert_eq!(queue.cancel(popped), None, "an old id never takes a newer item");
     assert_eq!(queue.cancel(cancelled), Some(2));
     assert_eq!(queue.cancel(cancelled), None, "already cancelled");
     let drained = queue.defer(3, base + ms(5)).unwrap();

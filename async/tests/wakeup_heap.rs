@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{KeyIndex, Revision, ScheduleError, Wakeup, WakeupHeap};
+use ctrlchan_testkit::props::config;
 use proptest::prelude::*;
 
 /// One step of a random run. Offsets and advances are in milliseconds, with a few nanoseconds more on
@@ -114,12 +115,7 @@ fn assert_same_state<I: KeyIndex<u32>>(heap: &mut WakeupHeap<u32, I>, model: &Mo
 
 /// Runs `ops` on a heap of `capacity` and on the model, comparing them after every step and at the end.
 fn run(capacity: usize, ops: &[Op]) {
-    run_on(
-        WakeupHeap::<u32>::with_capacity(capacity),
-        capacity,
-        false,
-        ops,
-    );
+    run_on(WakeupHeap::<u32>::with_capacity(capacity), capacity, false, ops);
 }
 
 /// [`run`] on the dense fast path: the same model, except that a key at or above the capacity is
@@ -128,12 +124,7 @@ fn run_dense(capacity: usize, ops: &[Op]) {
     run_on(WakeupHeap::<u32, _>::dense(capacity), capacity, true, ops);
 }
 
-fn run_on<I: KeyIndex<u32>>(
-    mut heap: WakeupHeap<u32, I>,
-    capacity: usize,
-    dense: bool,
-    ops: &[Op],
-) {
+fn run_on<I: KeyIndex<u32>>(mut heap: WakeupHeap<u32, I>, capacity: usize, dense: bool, ops: &[Op]) {
     // Read after construction: see the file's doc comment.
     let base = Instant::now();
     let mut now = base;
@@ -149,18 +140,15 @@ fn run_on<I: KeyIndex<u32>>(
                 let out_of_range = dense && key as usize >= capacity;
                 if is_new && (model.live.len() == capacity || out_of_range) {
                     let before = heap.next_deadline();
-                    assert_eq!(
-                        heap.schedule(key, at),
-                        Err(ScheduleError::Capacity { capacity })
-                    );
+                    assert_eq!(heap.schedule(key, at), Err(ScheduleError::Capacity { capacity }));
                     // A refused schedule changes nothing.
                     assert!(!heap.contains(&key));
                     assert_eq!(heap.get(&key), None);
                     assert_eq!(heap.next_deadline(), before);
                 } else {
-                    let revision = heap.schedule(key, at).unwrap_or_else(|e| {
-                        panic!("schedule of {key} refused below capacity: {e}")
-                    });
+                    let revision = heap
+                        .schedule(key, at)
+                        .unwrap_or_else(|e| panic!("schedule of {key} refused below capacity: {e}"));
                     if let Some(last) = last_revision {
                         assert!(
                             revision > last,
@@ -185,18 +173,10 @@ fn run_on<I: KeyIndex<u32>>(
                     assert_eq!(heap.pop_due(now).as_ref(), Some(&want));
                     assert!(!heap.contains(&want.key));
                 }
-                assert_eq!(
-                    heap.pop_due(now),
-                    None,
-                    "nothing more is due at {:?}",
-                    now - base
-                );
+                assert_eq!(heap.pop_due(now), None, "nothing more is due at {:?}", now - base);
             }
             Op::Check { key } => {
-                let want = model
-                    .live
-                    .get(&key)
-                    .map(|&(at, _, revision)| (at, revision));
+                let want = model.live.get(&key).map(|&(at, _, revision)| (at, revision));
                 assert_eq!(heap.get(&key), want);
                 assert_eq!(heap.contains(&key), want.is_some());
             }
@@ -206,21 +186,10 @@ fn run_on<I: KeyIndex<u32>>(
 
     let drained: Vec<_> = heap.drain().collect();
     let want: Vec<_> = std::iter::from_fn(|| model.pop_first()).collect();
-    assert_eq!(
-        drained, want,
-        "drain hands out every pending wakeup, in order"
-    );
+    assert_eq!(drained, want, "drain hands out every pending wakeup, in order");
     assert!(heap.is_empty());
     assert_eq!(heap.next_deadline(), None);
     assert_eq!(heap.pop_due(now + Duration::from_secs(3600)), None);
-}
-
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { cases },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {
@@ -309,10 +278,7 @@ fn replace_to_an_earlier_deadline_fires_once_at_the_earlier_one() {
     heap.schedule(1u8, base + ms(10)).unwrap();
     let earlier = heap.schedule(1u8, base + ms(3)).unwrap();
     assert_eq!(heap.next_deadline(), Some(base + ms(3)));
-    assert_eq!(
-        heap.pop_due(base + ms(3)).map(|w| w.revision),
-        Some(earlier)
-    );
+    assert_eq!(heap.pop_due(base + ms(3)).map(|w| w.revision), Some(earlier));
     assert_eq!(heap.pop_due(base + ms(10)), None);
 }
 
@@ -338,10 +304,7 @@ fn dense_moves_to_later_deadlines_fire_once_at_the_last_one() {
     let fired: Vec<_> = std::iter::from_fn(|| heap.pop_due(base + ms(4)))
         .map(|w| (w.key, w.revision, w.deadline))
         .collect();
-    assert_eq!(
-        fired.iter().map(|&(key, ..)| key).collect::<Vec<_>>(),
-        [1, 2, 0]
-    );
+    assert_eq!(fired.iter().map(|&(key, ..)| key).collect::<Vec<_>>(), [1, 2, 0]);
     assert_eq!(fired[2].1, again);
     assert_eq!(fired[2].2, base + ms(4));
     assert!(heap.is_empty());
@@ -398,9 +361,7 @@ fn equal_deadlines_pop_in_schedule_order() {
     // Rescheduling 3 to the same deadline moves it to the end of the ties.
     heap.schedule(3, at).unwrap();
     assert_eq!(heap.pop_due(at - ms(1)), None);
-    let order: Vec<_> = std::iter::from_fn(|| heap.pop_due(at))
-        .map(|w| w.key)
-        .collect();
+    let order: Vec<_> = std::iter::from_fn(|| heap.pop_due(at)).map(|w| w.key).collect();
     assert_eq!(order, [5, 7, 1, 6, 3]);
 }
 
@@ -413,9 +374,7 @@ fn past_deadlines_are_due_at_once_in_deadline_order() {
     heap.schedule("past", base + ms(50)).unwrap();
     heap.schedule("older", base + ms(10)).unwrap();
     heap.schedule("exactly now", now).unwrap();
-    let order: Vec<_> = std::iter::from_fn(|| heap.pop_due(now))
-        .map(|w| w.key)
-        .collect();
+    let order: Vec<_> = std::iter::from_fn(|| heap.pop_due(now)).map(|w| w.key).collect();
     assert_eq!(order, ["older", "past", "exactly now"]);
     assert_eq!(heap.next_deadline(), Some(now + ms(1)));
 }
@@ -436,11 +395,7 @@ fn deadlines_before_construction_keep_their_order_and_value() {
     // Deadline order, though scheduled the other way round: a past deadline sorts like any other.
     assert_eq!(
         keys,
-        [
-            "earlier of the two",
-            "later of the two",
-            "after construction"
-        ]
+        ["earlier of the two", "later of the two", "after construction"]
     );
     // Each wakeup reports the exact deadline it was given.
     assert_eq!(order[0].deadline, early);

@@ -83,10 +83,7 @@ where
         }
     }
     let (ours_median, peer_median) = (median(&mut ours), median(&mut peer));
-    for (name, median, sorted) in [
-        (Ours::NAME, ours_median, &ours),
-        (Peer::NAME, peer_median, &peer),
-    ] {
+    for (name, median, sorted) in [(Ours::NAME, ours_median, &ours), (Peer::NAME, peer_median, &peer)] {
         let (low, high) = quartiles(sorted);
         println!(
             "{workload:<10} {name:<24} median {median:>7.2} ns/msg  quartiles [{low:.2}, {high:.2}]"
@@ -115,8 +112,7 @@ fn main() {
         .filter(|&(at, arg)| !arg.starts_with("--") && rounds_at.is_none_or(|r| at != r + 1))
         .map(|(_, arg)| arg.as_str())
         .collect();
-    let selected =
-        |workload: &str| filters.is_empty() || filters.iter().any(|f| workload.contains(f));
+    let selected = |workload: &str| filters.is_empty() || filters.iter().any(|f| workload.contains(f));
     println!(
         "{MESSAGES} messages per run, capacity {CAPACITY}, {rounds} rounds x {PLACEMENTS} channels, ours and the peer alternating"
     );

@@ -27,9 +27,7 @@
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{
-    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ctrlchan_benches::{
     Deferrals, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups, HeapDeferrals,
     OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, Wakeups, Workload,

@@ -97,11 +97,7 @@ pub fn stream_async<P: AsyncPush, C: AsyncPop>(
 ///
 /// When a future is not ready at its first poll: the queue must hold at least one value.
 #[inline]
-pub fn async_pairs<P: AsyncPush, C: AsyncPop>(
-    producer: &mut P,
-    consumer: &mut C,
-    pairs: u64,
-) -> u64 {
+pub fn async_pairs<P: AsyncPush, C: AsyncPop>(producer: &mut P, consumer: &mut C, pairs: u64) -> u64 {
     let mut cx = Context::from_waker(Waker::noop());
     let mut sum = 0u64;
     for value in 0..pairs {

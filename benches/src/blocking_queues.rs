@@ -25,10 +25,7 @@ pub trait BlockingPop: Send + 'static {
 /// # Panics
 ///
 /// When a producer thread panics, the queue closes early, or the values received do not add up.
-pub fn stream_blocking<P: BlockingPush, C: BlockingPop>(
-    ends: (Vec<P>, C),
-    messages: u64,
-) -> Duration {
+pub fn stream_blocking<P: BlockingPush, C: BlockingPop>(ends: (Vec<P>, C), messages: u64) -> Duration {
     // Both calls succeed or panic, so the arrangement's backoff never runs.
     let push = |producer: &mut P, value| {
         assert!(producer.push_blocking(value), "the queue closed");
@@ -109,9 +106,7 @@ mod tests {
     use super::*;
     use crate::{AsyncMpsc, AsyncSpsc, CrossbeamChannel};
 
-    fn streams_every_message<Q: Queue<Producer: BlockingPush, Consumer: BlockingPop>>(
-        producers: usize,
-    ) {
+    fn streams_every_message<Q: Queue<Producer: BlockingPush, Consumer: BlockingPop>>(producers: usize) {
         for messages in [0, 1, 999, 20_000] {
             let _ = stream_blocking(Q::split(16, producers), messages);
         }

@@ -50,9 +50,9 @@ pub use async_queues::{
 pub use blocking_queues::{BlockingPop, BlockingPush, StdSyncChannel, stream_blocking};
 pub use timers::{
     Deferrals, DelayKeys, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups,
-    HeapDeferrals, OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, WINDOW,
-    Wakeups, Workload, paused_runtime, resume_cancel, resume_defer, resume_expiry, wakeup_cancel,
-    wakeup_expiry, wakeup_reschedule, wakeup_schedule,
+    HeapDeferrals, OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, WINDOW, Wakeups,
+    Workload, paused_runtime, resume_cancel, resume_defer, resume_expiry, wakeup_cancel, wakeup_expiry,
+    wakeup_reschedule, wakeup_schedule,
 };
 
 use std::hint::{black_box, spin_loop};
@@ -332,8 +332,7 @@ impl Queue for OursMpsc {
 impl Push for rtrb::Producer<u64> {
     #[inline]
     fn try_push(&mut self, value: u64) -> Result<(), u64> {
-        self.push(value)
-            .map_err(|rtrb::PushError::Full(value)| value)
+        self.push(value).map_err(|rtrb::PushError::Full(value)| value)
     }
 }
 

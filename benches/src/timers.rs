@@ -582,10 +582,7 @@ impl<M: DelayKeys> Wakeups for DelayQueueWakeups<M> {
 
     #[inline]
     fn cancel(&mut self, key: u64) -> bool {
-        self.keys
-            .take(key)
-            .map(|key| self.queue.remove(&key))
-            .is_some()
+        self.keys.take(key).map(|key| self.queue.remove(&key)).is_some()
     }
 
     fn pass(&mut self, offset: Duration) {
@@ -750,9 +747,7 @@ impl Deferrals for DelayQueueDeferrals {
 
     #[inline]
     fn cancel(&mut self, id: delay_queue::Key) -> Option<u64> {
-        self.queue
-            .try_remove(&id)
-            .map(delay_queue::Expired::into_inner)
+        self.queue.try_remove(&id).map(delay_queue::Expired::into_inner)
     }
 
     fn pass(&mut self, offset: Duration) {

@@ -61,8 +61,7 @@
 
 #[cfg(ctrlchan_loom)]
 pub use runner::{
-    ATTEMPTS, Lead, Model, recv_for_a_while, recv_rest, recv_until_closed, send_in_order,
-    send_retrying,
+    ATTEMPTS, Lead, Model, recv_for_a_while, recv_rest, recv_until_closed, send_in_order, send_retrying,
 };
 
 #[cfg(ctrlchan_loom)]
@@ -152,9 +151,8 @@ mod runner {
                 let (counter, f) = (Arc::clone(&iterations), Arc::clone(&f));
                 let mut builder = loom::model::Builder::new();
                 builder.preemption_bound = Some(self.preemptions);
-                builder.checkpoint_file = checkpoint
-                    .as_ref()
-                    .map(|file| format!("{file}.{name}").into());
+                builder.checkpoint_file =
+                    checkpoint.as_ref().map(|file| format!("{file}.{name}").into());
                 let run = move || {
                     builder.check(move || {
                         counter.fetch_add(1, Ordering::Relaxed);
@@ -193,10 +191,7 @@ mod runner {
     /// # Panics
     ///
     /// If the lane is closed, or still full after [`ATTEMPTS`] tries.
-    pub fn send_retrying<T>(
-        mut value: T,
-        mut try_send: impl FnMut(T) -> Result<(), TrySendError<T>>,
-    ) {
+    pub fn send_retrying<T>(mut value: T, mut try_send: impl FnMut(T) -> Result<(), TrySendError<T>>) {
         for _ in 0..ATTEMPTS {
             match try_send(value) {
                 Ok(()) => return,
@@ -229,9 +224,7 @@ mod runner {
             }
             loom::thread::yield_now();
         }
-        panic!(
-            "the lane stayed open and empty for {ATTEMPTS} attempts: the producer made no progress"
-        );
+        panic!("the lane stayed open and empty for {ATTEMPTS} attempts: the producer made no progress");
     }
 
     /// Sends `values` in order, trying each up to `tries` times (yielding in between) while the lane is

@@ -10,9 +10,7 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{
-    Config, Drained, Flavor, Receiver, Sender, TryRecvError, TrySendError, mpsc, spsc,
-};
+use ctrlchan_sync::{Config, Drained, Flavor, Receiver, Sender, TryRecvError, TrySendError, mpsc, spsc};
 use loom::thread;
 use loom_tests::{ATTEMPTS, Lead, Model, recv_for_a_while, recv_rest, recv_until_closed};
 
@@ -122,10 +120,7 @@ fn close_vs_send_and_consumer<F: Flavor>(
     let mut expected = Vec::new();
     expected.extend(expected_for(first, 0));
     expected.extend(expected_for(second, 1));
-    assert_eq!(
-        received, expected,
-        "each accepted value received once, in order"
-    );
+    assert_eq!(received, expected, "each accepted value received once, in order");
     assert!(tx.try_send(2).unwrap_err().is_closed());
 }
 

@@ -31,10 +31,7 @@ fn control_senders_race_on_a_full_lane() {
         drop(tx);
         lead.go();
         let (mut received, closed_early) = recv_for_a_while(1, || rx.try_recv_control());
-        let handed_back: Vec<u32> = senders
-            .into_iter()
-            .filter_map(|s| s.join().unwrap())
-            .collect();
+        let handed_back: Vec<u32> = senders.into_iter().filter_map(|s| s.join().unwrap()).collect();
         let rest = recv_rest(|| rx.try_recv_control());
         if closed_early {
             assert!(

@@ -9,9 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use ctrlchan_sync::{
-    Closed, Config, Lifecycle, OrderStatus, Receiver, ShutdownError, Signal, spsc,
-};
+use ctrlchan_sync::{Closed, Config, Lifecycle, OrderStatus, Receiver, ShutdownError, Signal, spsc};
 use loom::thread;
 use loom_tests::{Lead, Model};
 
@@ -26,11 +24,7 @@ fn take_all(rx: &mut Rx, limit: usize) -> Vec<Lifecycle> {
             None => return taken,
         }
     }
-    assert_eq!(
-        rx.take_lifecycle(),
-        None,
-        "more than {limit} orders: {taken:?}"
-    );
+    assert_eq!(rx.take_lifecycle(), None, "more than {limit} orders: {taken:?}");
     taken
 }
 
@@ -103,10 +97,7 @@ fn lifecycle_request_vs_receiver_drop() {
         drop(rx);
         let (result, controller) = requester.join().unwrap();
         assert!(
-            matches!(
-                result,
-                Ok(OrderStatus::Accepted) | Err(ShutdownError::Closed)
-            ),
+            matches!(result, Ok(OrderStatus::Accepted) | Err(ShutdownError::Closed)),
             "{result:?}"
         );
         assert!(controller.is_closed());
@@ -176,10 +167,7 @@ fn escalation_vs_consumer(lead: Lead, taken_before: bool) {
     assert_escalation(&delivered, d1, d2);
     // The forced Shutdown was taken: the slot is terminal.
     assert!(controller.is_closed());
-    assert_eq!(
-        controller.request_shutdown(base),
-        Err(ShutdownError::Closed)
-    );
+    assert_eq!(controller.request_shutdown(base), Err(ShutdownError::Closed));
 }
 
 #[test]
@@ -190,6 +178,5 @@ fn escalation_vs_consumer_graceful_pending() {
 
 #[test]
 fn escalation_vs_consumer_graceful_taken() {
-    Model::new("escalation_vs_consumer_graceful_taken")
-        .check(|lead| escalation_vs_consumer(lead, true));
+    Model::new("escalation_vs_consumer_graceful_taken").check(|lead| escalation_vs_consumer(lead, true));
 }

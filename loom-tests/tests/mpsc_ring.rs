@@ -59,10 +59,7 @@ fn two_producers<S>(
             "producer {p}: refused values come back"
         );
         let arrived: Vec<u32> = received.iter().copied().filter(|v| v / 10 == p).collect();
-        assert_eq!(
-            arrived, sent,
-            "producer {p}: FIFO, every value sent arrives once"
-        );
+        assert_eq!(arrived, sent, "producer {p}: FIFO, every value sent arrives once");
     }
 }
 
@@ -80,8 +77,7 @@ fn data_lane(lead: Lead, capacity: usize, per_producer: [u32; 2]) {
 /// lane closes with the last control sender.
 fn control_lane(lead: Lead, capacity: usize, per_producer: [u32; 2]) {
     let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, capacity)).unwrap();
-    let senders =
-        [tx.control_sender(), tx.control_sender()].map(|c| move |v| c.try_send_control(v));
+    let senders = [tx.control_sender(), tx.control_sender()].map(|c| move |v| c.try_send_control(v));
     drop(tx);
     two_producers(lead, per_producer, senders, || rx.try_recv_control());
 }

@@ -30,12 +30,10 @@ fn fifo_across_wrap_around(capacity: usize, lead: Lead) {
 
 #[test]
 fn spsc_capacity_1_fifo_across_wrap_around() {
-    Model::new("spsc_capacity_1_fifo_across_wrap_around")
-        .check(|lead| fifo_across_wrap_around(1, lead));
+    Model::new("spsc_capacity_1_fifo_across_wrap_around").check(|lead| fifo_across_wrap_around(1, lead));
 }
 
 #[test]
 fn spsc_capacity_2_fifo_across_wrap_around() {
-    Model::new("spsc_capacity_2_fifo_across_wrap_around")
-        .check(|lead| fifo_across_wrap_around(2, lead));
+    Model::new("spsc_capacity_2_fifo_across_wrap_around").check(|lead| fifo_across_wrap_around(2, lead));
 }

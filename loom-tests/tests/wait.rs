@@ -276,11 +276,7 @@ fn spsc_receiver_drop_vs_blocked_send() {
 /// A consumer parks in `recv` while a thread sends one item and drops the only sender. The consumer
 /// gets the item, then `None`: the drop's wake is not lost, and closure is not reported before the
 /// item.
-fn sender_drop_vs_recv<F: Flavor>(
-    lead: Lead,
-    tx: Sender<u32, u32, F>,
-    mut rx: Receiver<u32, u32, F>,
-) {
+fn sender_drop_vs_recv<F: Flavor>(lead: Lead, tx: Sender<u32, u32, F>, mut rx: Receiver<u32, u32, F>) {
     let producer = thread::spawn(move || {
         tx.try_send(7).unwrap();
         drop(tx);

@@ -34,7 +34,8 @@ use crate::loom::{Ordering, compiler_fence};
 /// # Examples
 ///
 /// ```
-/// use ctrlchan_sync::{Barriers, Fences};
+/// use ctrlchan_sync::Fences;
+/// use ctrlchan_sync::__private::Barriers;
 ///
 /// let barriers = Barriers::new(Fences::Asymmetric);
 /// barriers.light(); // after the hot side's store, before its load
@@ -99,6 +100,7 @@ fn symmetric() {
 }
 
 /// The `membarrier` commands used, from the kernel's stable ABI (`linux/membarrier.h`).
+#[cfg(any(test, all(target_os = "linux", not(miri), not(ctrlchan_loom))))]
 mod command {
     pub(super) const QUERY: i64 = 0;
     pub(super) const GLOBAL: i64 = 1 << 0;
@@ -117,6 +119,7 @@ mod command {
 /// with success fails the first or the second check, one that refuses fails the third, and either way
 /// the channels use `SeqCst` fences. (A process where something else registered first fails the
 /// second check too, and uses fences: slower, never wrong.)
+#[cfg(any(test, all(target_os = "linux", not(miri), not(ctrlchan_loom))))]
 fn proves_expedited(mut call: impl FnMut(i64) -> (i64, i32)) -> bool {
     use command::*;
     let needed = PRIVATE_EXPEDITED | REGISTER_PRIVATE_EXPEDITED;

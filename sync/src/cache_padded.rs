@@ -8,16 +8,13 @@ use core::ops::Deref;
 /// spatial prefetcher, Apple's 128-byte lines), so two indices 64 bytes apart still false-share there;
 /// 128 bytes keeps them apart. Other targets use their 64-byte line.
 #[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), repr(align(128)))]
-#[cfg_attr(
-    not(any(target_arch = "x86_64", target_arch = "aarch64")),
-    repr(align(64))
-)]
+#[cfg_attr(not(any(target_arch = "x86_64", target_arch = "aarch64")), repr(align(64)))]
 ///
 /// # Examples
 ///
 /// ```
 /// use std::sync::atomic::AtomicUsize;
-/// use ctrlchan_sync::CachePadded;
+/// use ctrlchan_sync::__private::CachePadded;
 ///
 /// let word = CachePadded::new(AtomicUsize::new(0));
 /// assert!(core::mem::align_of_val(&word) >= 64);

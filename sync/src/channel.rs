@@ -1,82 +1,14 @@
-//! The shared parts of one channel, and how a channel is built.
-//!
-//! A channel is three shared allocations, so that each handle holds only what its role uses and names
-//! only the types it needs: the data lane (`T`, flavor), the control lane (`C`), and the part with no
-//! type parameter (signals and the lifecycle slot), which is all a [`Controller`] holds.
-
-use core::fmt;
+//! How a channel is built: its three shared parts (`lanes.rs`) and its first two handles.
 
 use crate::barrier::Barriers;
-use crate::config::{Config, Lane};
+use crate::config::{Config, ConfigError, Lane};
 use crate::control::ControlSender;
 use crate::flavor::{DataRing, Flavor};
-use crate::lifecycle::LifecycleSlot;
-use crate::loom::{Arc, AtomicUsize, Ordering};
+use crate::lanes::{ControlLane, DataLane, Shared};
+use crate::loom::Arc;
 use crate::mpsc_ring::MpscRing;
 use crate::receiver::Receiver;
 use crate::sender::Sender;
-use crate::signals::SignalFlags;
-use crate::{ConfigError, Signal};
-
-/// The data ring and the count of data senders.
-pub(crate) struct DataLane<T, F: Flavor> {
-    pub(crate) ring: F::Ring<T>,
-    /// Live `Sender`s. The lane closes when the last one goes.
-    senders: AtomicUsize,
-}
-
-impl<T, F: Flavor> DataLane<T, F> {
-    pub(crate) fn add_sender(&self) {
-        // Relaxed: like `Arc::clone`, the new handle is made from a live one, so the count cannot be 0.
-        self.senders.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Drops one sender's count; closes the lane when it was the last.
-    pub(crate) fn remove_sender(&self) {
-        // Relaxed: only the count's atomicity matters; the close itself publishes with Release.
-        if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
-            // The last sender is dropping on its own thread, outside any push.
-            self.ring.close_by_producer();
-        }
-    }
-}
-
-/// The control ring and the count of control-capable senders (`Sender`s and `ControlSender`s).
-pub(crate) struct ControlLane<C> {
-    pub(crate) ring: MpscRing<C>,
-    senders: AtomicUsize,
-}
-
-impl<C> ControlLane<C> {
-    pub(crate) fn add_sender(&self) {
-        // Relaxed: as in `DataLane::add_sender`.
-        self.senders.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn remove_sender(&self) {
-        // Relaxed: as in `DataLane::remove_sender`.
-        if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.ring.close();
-        }
-    }
-}
-
-/// Signals and the lifecycle slot: the parts every role may use.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) signals: SignalFlags,
-    pub(crate) lifecycle: LifecycleSlot,
-}
-
-impl Shared {
-    /// Raises a signal unless the receiver is gone; `Ok(false)` when it was already raised.
-    pub(crate) fn raise(&self, signal: Signal) -> Result<bool, crate::Closed> {
-        if self.lifecycle.is_receiver_gone() {
-            return Err(crate::Closed);
-        }
-        Ok(self.signals.raise(signal))
-    }
-}
 
 /// The two ends a channel is built with.
 pub(crate) type Ends<T, C, F> = (Sender<T, C, F>, Receiver<T, C, F>);
@@ -86,41 +18,15 @@ pub(crate) fn channel<T, C, F: Flavor>(config: Config) -> Result<Ends<T, C, F>, 
     config.validate()?;
     let barriers = Barriers::new(config.fences());
     let (ring, producer, consumer) = F::Ring::<T>::build(config.data_capacity(), barriers)?;
-    let data = Arc::new(DataLane {
-        ring,
-        senders: AtomicUsize::new(1),
-    });
-    let control = Arc::new(ControlLane {
-        ring: MpscRing::new(Lane::Control, config.control_capacity())?,
-        senders: AtomicUsize::new(1),
-    });
-    let shared = Arc::new(Shared {
-        signals: SignalFlags::new(),
-        lifecycle: LifecycleSlot::new(),
-    });
+    let data = Arc::new(DataLane::<T, F>::new(ring));
+    let control = Arc::new(ControlLane::new(MpscRing::new(
+        Lane::Control,
+        config.control_capacity(),
+    )?));
+    let shared = Arc::new(Shared::new());
     let control_sender = ControlSender::from_parts(control.clone(), shared.clone());
     Ok((
         Sender::from_parts(data.clone(), producer, control_sender),
         Receiver::from_parts(data, consumer, control, shared),
     ))
-}
-
-impl<T, F: Flavor> fmt::Debug for DataLane<T, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataLane")
-            .field("capacity", &self.ring.capacity())
-            .field("len", &self.ring.len())
-            .field("closed", &self.ring.is_closed())
-            .field("senders", &self.senders.load(Ordering::Relaxed))
-            .finish()
-    }
-}
-
-impl<C> fmt::Debug for ControlLane<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ControlLane")
-            .field("ring", &self.ring)
-            .field("senders", &self.senders.load(Ordering::Relaxed))
-            .finish()
-    }
 }

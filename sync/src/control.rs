@@ -5,8 +5,8 @@ use core::fmt;
 use core::mem::ManuallyDrop;
 use std::time::Instant;
 
-use crate::channel::{ControlLane, Shared};
 use crate::error::{Closed, ShutdownError, TrySendError};
+use crate::lanes::{ControlLane, Shared};
 use crate::lifecycle::OrderStatus;
 use crate::loom::Arc;
 use crate::release::{Release, release};

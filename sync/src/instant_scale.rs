@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use ctrlchan_sync::InstantScale;
+/// use ctrlchan_sync::__private::InstantScale;
 ///
 /// let scale = InstantScale::new();
 /// let soon = scale.origin() + Duration::from_millis(5);
@@ -68,10 +68,7 @@ impl InstantScale {
     /// A scale around `origin` that computes every stamp with `Instant` arithmetic.
     #[cfg(test)]
     fn arithmetic(origin: Instant) -> Self {
-        Self {
-            origin,
-            fields: None,
-        }
+        Self { origin, fields: None }
     }
 
     /// The instant whose stamp is `2^63`.
@@ -86,7 +83,7 @@ impl InstantScale {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use ctrlchan_sync::InstantScale;
+    /// use ctrlchan_sync::__private::InstantScale;
     ///
     /// let scale = InstantScale::new();
     /// assert!(scale.try_encode(scale.origin() + Duration::from_secs(3600)).is_some());
@@ -106,10 +103,7 @@ impl InstantScale {
     #[inline]
     pub fn encode(&self, at: Instant) -> u64 {
         // Beyond ±292 years the reading overflows; the arithmetic then saturates.
-        let signed = match self
-            .fields
-            .and_then(|origin| Fields::of(at)?.nanos_since(origin))
-        {
+        let signed = match self.fields.and_then(|origin| Fields::of(at)?.nanos_since(origin)) {
             Some(nanos) => nanos,
             None => self.arithmetic_nanos(at),
         };
@@ -122,9 +116,7 @@ impl InstantScale {
     fn arithmetic_nanos(&self, at: Instant) -> i64 {
         match at.checked_duration_since(self.origin) {
             Some(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            None => {
-                i64::try_from(self.origin.duration_since(at).as_nanos()).map_or(i64::MIN, |n| -n)
-            }
+            None => i64::try_from(self.origin.duration_since(at).as_nanos()).map_or(i64::MIN, |n| -n),
         }
     }
 
@@ -331,11 +323,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: if cfg!(miri) { 8 } else { 2_000 },
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(ctrlchan_testkit::props::config(2_000))]
 
         /// Reading an instant through its hash gives the stamp `Instant` arithmetic gives, to the
         /// nanosecond, on both sides of the origin and past the ±292-year range.

@@ -55,6 +55,7 @@ mod control;
 mod error;
 mod flavor;
 mod instant_scale;
+mod lanes;
 mod lifecycle;
 mod loom;
 mod mpsc_ring;
@@ -68,13 +69,19 @@ mod spsc_ring;
 pub mod mpsc;
 pub mod spsc;
 
-pub use barrier::Barriers;
-pub use cache_padded::CachePadded;
+/// Items public only for `ctrlchan-async`, which builds its wake protocol on the same handshake and its
+/// timers on the same deadline encoding. Not part of the API: they may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::barrier::Barriers;
+    pub use crate::cache_padded::CachePadded;
+    pub use crate::instant_scale::InstantScale;
+}
+
 pub use config::{Config, ConfigError, Fences, Lane};
 pub use control::{ControlSender, Controller};
 pub use error::{Closed, ShutdownError, TryRecvError, TrySendError};
 pub use flavor::{Flavor, Mpsc, Spsc};
-pub use instant_scale::InstantScale;
 pub use lifecycle::{Lifecycle, OrderStatus};
 pub use receiver::{Drain, Drained, Receiver};
 pub use sender::Sender;

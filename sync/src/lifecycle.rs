@@ -33,8 +33,8 @@
 use core::fmt;
 use std::time::Instant;
 
-use crate::InstantScale;
 use crate::error::{Closed, ShutdownError};
+use crate::instant_scale::InstantScale;
 use crate::loom::{AtomicU64, AtomicUsize, Ordering};
 
 const DRAIN_REQUESTED: usize = 1 << 0;
@@ -116,12 +116,10 @@ impl LifecycleSlot {
             }
             let new = current | DRAIN_REQUESTED | DRAIN_PENDING;
             // Release: pairs with the receiver's Acquire compare-and-swap in `take`.
-            match self.flags.compare_exchange_weak(
-                current,
-                new,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
+            match self
+                .flags
+                .compare_exchange_weak(current, new, Ordering::Release, Ordering::Relaxed)
+            {
                 Ok(_) => return Ok(OrderStatus::Accepted),
                 Err(actual) => current = actual,
             }
@@ -149,34 +147,17 @@ impl LifecycleSlot {
         let flags = self
             .flags
             .fetch_or(SHUTDOWN_REQUESTED | SHUTDOWN_PENDING, Ordering::Release);
-        if flags & REFUSING != 0 {
-            Err(ShutdownError::Closed)
-        } else if flags & FORCED != 0 {
-            // A force already stands; the earlier deadline is kept for the record.
-            Ok(OrderStatus::AlreadyAccepted)
-        } else if flags & SHUTDOWN_REQUESTED != 0 {
-            Ok(OrderStatus::Escalated)
-        } else {
-            Ok(OrderStatus::Accepted)
-        }
+        // Under a standing force, the earlier deadline is kept for the record only.
+        Ok(shutdown_status(flags)?)
     }
 
     /// Requests a forced Shutdown: due now, whatever is buffered.
     pub(crate) fn force(&self) -> Result<OrderStatus, Closed> {
         // Release: pairs with the receiver's Acquire compare-and-swap in `take`.
-        let flags = self.flags.fetch_or(
-            SHUTDOWN_REQUESTED | SHUTDOWN_PENDING | FORCED,
-            Ordering::Release,
-        );
-        if flags & REFUSING != 0 {
-            Err(Closed)
-        } else if flags & FORCED != 0 {
-            Ok(OrderStatus::AlreadyAccepted)
-        } else if flags & SHUTDOWN_REQUESTED != 0 {
-            Ok(OrderStatus::Escalated)
-        } else {
-            Ok(OrderStatus::Accepted)
-        }
+        let flags = self
+            .flags
+            .fetch_or(SHUTDOWN_REQUESTED | SHUTDOWN_PENDING | FORCED, Ordering::Release);
+        shutdown_status(flags)
     }
 
     /// Takes the most urgent pending order: a forced Shutdown, then Drain, then a graceful Shutdown.
@@ -204,12 +185,10 @@ impl LifecycleSlot {
             };
             // Acquire: pairs with the requesters' Release read-modify-writes, so the deadline load below
             // sees the deadline of the order being taken, or an earlier one.
-            match self.flags.compare_exchange_weak(
-                current,
-                new,
-                Ordering::Acquire,
-                Ordering::Acquire,
-            ) {
+            match self
+                .flags
+                .compare_exchange_weak(current, new, Ordering::Acquire, Ordering::Acquire)
+            {
                 Err(actual) => current = actual,
                 Ok(_) => match order {
                     None => return Some(Lifecycle::Drain),
@@ -255,6 +234,21 @@ impl LifecycleSlot {
     }
 }
 
+/// What became of a Shutdown request (graceful and escalating, or a force), from the flags before it:
+/// refused once the slot refuses; already accepted under a standing force; an escalation of a pending
+/// or taken Shutdown; else a new order.
+fn shutdown_status(flags_before: usize) -> Result<OrderStatus, Closed> {
+    if flags_before & REFUSING != 0 {
+        Err(Closed)
+    } else if flags_before & FORCED != 0 {
+        Ok(OrderStatus::AlreadyAccepted)
+    } else if flags_before & SHUTDOWN_REQUESTED != 0 {
+        Ok(OrderStatus::Escalated)
+    } else {
+        Ok(OrderStatus::Accepted)
+    }
+}
+
 impl fmt::Debug for LifecycleSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let flags = self.flags.load(Ordering::Relaxed);
@@ -262,10 +256,7 @@ impl fmt::Debug for LifecycleSlot {
             .field("drain_requested", &(flags & DRAIN_REQUESTED != 0))
             .field("shutdown_requested", &(flags & SHUTDOWN_REQUESTED != 0))
             .field("forced", &(flags & FORCED != 0))
-            .field(
-                "deadline",
-                &self.decode(self.deadline.load(Ordering::Relaxed)),
-            )
+            .field("deadline", &self.decode(self.deadline.load(Ordering::Relaxed)))
             .field("pending", &self.is_pending())
             .field("refusing", &(flags & REFUSING != 0))
             .finish()

@@ -5,11 +5,12 @@
 //! with a thin `UnsafeCell` that offers loom's `with`/`with_mut` closures so that both builds share one
 //! source. Nothing else in the crate names `std::sync::atomic` or `std::cell::UnsafeCell`.
 
+// No `fence` under loom: the handshakes use `handshake` below instead.
 #[cfg(ctrlchan_loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
     sync::Arc,
-    sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence},
+    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
 };
 
 #[cfg(not(ctrlchan_loom))]

@@ -155,8 +155,7 @@ impl<T> MpscRing<T> {
         // Release: frees the slot; pairs with the next producer's Acquire load of the stamp.
         slot.stamp
             .store(head.wrapping_add(self.laps.one_lap), Ordering::Release);
-        self.head
-            .store(self.laps.next_at(head, index), Ordering::Relaxed);
+        self.head.store(self.laps.next_at(head, index), Ordering::Relaxed);
         Ok(value)
     }
 

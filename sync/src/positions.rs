@@ -15,9 +15,7 @@ pub(crate) struct SlotIndex {
 
 impl SlotIndex {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            slots: capacity + 1,
-        }
+        Self { slots: capacity + 1 }
     }
 
     pub(crate) fn capacity(self) -> usize {
@@ -244,9 +242,6 @@ mod tests {
         let near_end = !(laps.one_lap - 1); // index 0 of the last lap
         let p = laps.next(laps.next(laps.next(near_end)));
         assert_eq!(p, 0, "the lap counter wraps to zero");
-        assert_eq!(
-            laps.classify(p, near_end.wrapping_add(laps.one_lap)),
-            Stamp::Free
-        );
+        assert_eq!(laps.classify(p, near_end.wrapping_add(laps.one_lap)), Stamp::Free);
     }
 }

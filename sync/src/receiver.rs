@@ -3,10 +3,10 @@
 use core::fmt;
 use core::mem::{ManuallyDrop, needs_drop};
 
-use crate::channel::{ControlLane, DataLane, Shared};
 use crate::control::Controller;
 use crate::error::TryRecvError;
 use crate::flavor::{DataRing, Flavor};
+use crate::lanes::{ControlLane, DataLane, Shared};
 use crate::lifecycle::{Delivered, Lifecycle};
 use crate::loom::Arc;
 use crate::release::{Release, drop_all, release};
@@ -278,8 +278,6 @@ impl<T, C, F: Flavor> Iterator for Drain<'_, T, C, F> {
 
 impl<T, C, F: Flavor> fmt::Debug for Drain<'_, T, C, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Drain")
-            .field("receiver", &self.receiver)
-            .finish()
+        f.debug_struct("Drain").field("receiver", &self.receiver).finish()
     }
 }

@@ -3,10 +3,10 @@
 use core::fmt;
 use core::mem::{ManuallyDrop, needs_drop};
 
-use crate::channel::DataLane;
 use crate::control::{ControlSender, Controller};
 use crate::error::{Closed, TrySendError};
 use crate::flavor::{DataRing, Flavor, Mpsc};
+use crate::lanes::DataLane;
 use crate::loom::Arc;
 use crate::release::{Release, release};
 use crate::signals::Signal;

@@ -124,9 +124,7 @@ impl From<Signal> for SignalSet {
 
 impl fmt::Debug for SignalSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(self.iter().map(Signal::index))
-            .finish()
+        f.debug_set().entries(self.iter().map(Signal::index)).finish()
     }
 }
 

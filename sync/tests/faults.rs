@@ -6,9 +6,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use ctrlchan_sync::{Config, ConfigError, Flavor, Receiver, Sender, mpsc, spsc};
+use ctrlchan_sync::{Mpsc, Spsc};
 use ctrlchan_testkit::alloc::{self, Counting};
 use ctrlchan_testkit::drops::{Registry, Tracked};
+use ctrlchan_testkit::flavors::Both;
 use ctrlchan_testkit::wakers::{panic_on_purpose, quiet_panics};
 
 #[global_allocator]
@@ -29,9 +30,6 @@ impl Drop for Fragile {
     }
 }
 
-type Build<F> =
-    fn(Config) -> Result<(Sender<Fragile, Fragile, F>, Receiver<Fragile, Fragile, F>), ConfigError>;
-
 /// Which lane holds the one value whose drop panics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lane {
@@ -41,7 +39,7 @@ enum Lane {
 
 /// Four data items and four control messages are buffered, one of them fragile; the receiver is
 /// dropped. The drop panics, every value is dropped once, and every byte of the channel is freed.
-fn receiver_drop_with_a_panicking_item<F: Flavor>(build: Build<F>, fragile: Lane) {
+fn receiver_drop_with_a_panicking_item<F: Both>(fragile: Lane) {
     quiet_panics();
     let before = alloc::held();
     let registry = Registry::new(8);
@@ -49,12 +47,10 @@ fn receiver_drop_with_a_panicking_item<F: Flavor>(build: Build<F>, fragile: Lane
         _tracked: registry.mint(id),
         panics: id % 4 == 1 && lane == fragile,
     };
-    let (tx, rx) = build(Config::new(4, 4)).unwrap();
+    let (tx, rx) = F::core::<Fragile, Fragile>(4, 4);
     for id in 0..4 {
         tx.try_send(value(id, Lane::Data)).ok().unwrap();
-        tx.try_send_control(value(4 + id, Lane::Control))
-            .ok()
-            .unwrap();
+        tx.try_send_control(value(4 + id, Lane::Control)).ok().unwrap();
     }
     let dropped = catch_unwind(AssertUnwindSafe(|| drop(rx)));
     assert!(dropped.is_err(), "the item's panic propagates");
@@ -77,7 +73,7 @@ fn receiver_drop_with_a_panicking_item<F: Flavor>(build: Build<F>, fragile: Lane
 #[test]
 fn a_panicking_item_drop_in_the_receiver_drop_drops_the_rest_and_frees_the_channel() {
     for lane in [Lane::Data, Lane::Control] {
-        receiver_drop_with_a_panicking_item::<spsc::Flavor>(spsc::channel, lane);
-        receiver_drop_with_a_panicking_item::<mpsc::Flavor>(mpsc::channel, lane);
+        receiver_drop_with_a_panicking_item::<Spsc>(lane);
+        receiver_drop_with_a_panicking_item::<Mpsc>(lane);
     }
 }

@@ -6,233 +6,27 @@
 //! model holds: nothing lost, nothing duplicated, nothing dropped early or late.
 
 mod common;
+#[path = "model/reference.rs"]
+mod reference;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Registry, Tracked};
 use ctrlchan_sync::{
-    Closed, Config, ConfigError, ControlSender, Controller, Drained, Flavor, Lifecycle, Mpsc,
-    OrderStatus, Receiver, Sender, ShutdownError, Signal, Spsc, TryRecvError, TrySendError, mpsc,
-    spsc,
+    Closed, ControlSender, Controller, Drained, Flavor, Lifecycle, Mpsc, Receiver, Sender,
+    ShutdownError, Signal, Spsc, TrySendError,
 };
+use ctrlchan_testkit::flavors::Both;
+use ctrlchan_testkit::props::config;
 use proptest::prelude::*;
+use reference::{Lane, Life, Op, Refused, op};
 
 type Tx<F> = Sender<Tracked, Tracked, F>;
 type Rx<F> = Receiver<Tracked, Tracked, F>;
-type Build<F> = fn(Config) -> Result<(Tx<F>, Rx<F>), ConfigError>;
 /// How to clone a data sender: `None` for spsc, whose sender is not `Clone`.
 type CloneSender<F> = Option<fn(&Tx<F>) -> Tx<F>>;
-
-/// One step. Handle indices are taken modulo the number of live handles of that kind; a step whose
-/// handle does not exist (no sender left, receiver dropped) does nothing.
-#[derive(Debug, Clone)]
-enum Op {
-    Send(u8),
-    /// Through a control-capable handle: the senders first, then the control senders.
-    SendControl(u8),
-    Recv,
-    RecvControl,
-    /// Through any handle that can raise: senders, control senders, then controllers.
-    Raise(u8, u32),
-    TakeSignals,
-    CloseByReceiver,
-    CloseBySender(u8),
-    CloneSender(u8),
-    DropSender(u8),
-    NewControlSender(u8),
-    DropControlSender(u8),
-    NewController(u8),
-    /// `None`: drain to the end; `Some(k)`: take `k` items and drop the iterator.
-    Drain(Option<u8>),
-    RequestDrain(u8),
-    /// A Shutdown with a deadline this many milliseconds after the test's base instant.
-    RequestShutdown(u8, u8),
-    Force(u8),
-    TakeLifecycle,
-}
-
-/// Random steps, weighted. One flat tuple decoded by ranges rather than an 18-arm `prop_oneof!`: the
-/// `Union` behind a large `prop_oneof!` clones the test runner for every arm of every element it
-/// generates, which made each case take a minute under Miri.
-fn op() -> impl Strategy<Value = Op> {
-    (0u32..89, any::<u8>(), 0u8..6, 0u32..14, any::<bool>()).prop_map(
-        |(kind, h, small, signal, whole)| match kind {
-            0..20 => Op::Send(h),
-            20..32 => Op::SendControl(h),
-            32..48 => Op::Recv,
-            48..58 => Op::RecvControl,
-            // Mostly a few low signals (so that they coalesce), sometimes 63, sometimes invalid (64..).
-            58..62 => Op::Raise(
-                h,
-                match signal {
-                    0..10 => signal % 6,
-                    10 => 63,
-                    _ => 53 + signal,
-                },
-            ),
-            62..65 => Op::TakeSignals,
-            65 => Op::CloseByReceiver,
-            66 => Op::CloseBySender(h),
-            67..70 => Op::CloneSender(h),
-            70..72 => Op::DropSender(h),
-            72..75 => Op::NewControlSender(h),
-            75..77 => Op::DropControlSender(h),
-            77 => Op::NewController(h),
-            78 => Op::Drain(if whole { None } else { Some(small) }),
-            79..81 => Op::RequestDrain(h),
-            81..84 => Op::RequestShutdown(h, small),
-            84 => Op::Force(h),
-            _ => Op::TakeLifecycle,
-        },
-    )
-}
-
-/// The model of one lane.
-#[derive(Debug)]
-struct Lane {
-    items: VecDeque<usize>,
-    capacity: usize,
-    closed: bool,
-}
-
-/// Why the model refuses a send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refused {
-    Full,
-    Closed,
-}
-
-impl Lane {
-    fn new(capacity: usize) -> Self {
-        Self {
-            items: VecDeque::new(),
-            capacity,
-            closed: false,
-        }
-    }
-
-    fn send(&mut self, id: usize) -> Result<(), Refused> {
-        if self.closed {
-            Err(Refused::Closed)
-        } else if self.items.len() == self.capacity {
-            Err(Refused::Full)
-        } else {
-            self.items.push_back(id);
-            Ok(())
-        }
-    }
-
-    fn recv(&mut self) -> Result<usize, TryRecvError> {
-        match self.items.pop_front() {
-            Some(id) => Ok(id),
-            None if self.closed => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
-        }
-    }
-
-    /// `true` if the lane was open.
-    fn close(&mut self) -> bool {
-        !std::mem::replace(&mut self.closed, true)
-    }
-}
-
-/// The model of the lifecycle slot. Deadlines are milliseconds after the test's base instant.
-#[derive(Debug, Default)]
-struct Life {
-    drain_requested: bool,
-    drain_pending: bool,
-    shutdown_requested: bool,
-    shutdown_pending: bool,
-    forced: bool,
-    deadline: Option<u8>,
-    /// The forced Shutdown was taken.
-    terminal: bool,
-    receiver_gone: bool,
-}
-
-/// A lifecycle order as the model sees it: `(deadline, forced)` for a Shutdown, `None` for Drain.
-type ModelOrder = Option<(Option<u8>, bool)>;
-
-impl Life {
-    fn refusing(&self) -> bool {
-        self.terminal || self.receiver_gone
-    }
-
-    fn pending(&self) -> bool {
-        !self.terminal && (self.drain_pending || self.shutdown_pending)
-    }
-
-    fn request_drain(&mut self) -> Result<OrderStatus, Closed> {
-        if self.refusing() {
-            return Err(Closed);
-        }
-        if self.drain_requested {
-            return Ok(OrderStatus::AlreadyAccepted);
-        }
-        self.drain_requested = true;
-        self.drain_pending = true;
-        Ok(OrderStatus::Accepted)
-    }
-
-    fn request_shutdown(&mut self, ms: u8) -> Result<OrderStatus, Closed> {
-        if self.refusing() {
-            return Err(Closed);
-        }
-        if self.deadline.is_some_and(|current| ms >= current) {
-            return Ok(OrderStatus::AlreadyAccepted);
-        }
-        self.deadline = Some(ms);
-        let was_requested = std::mem::replace(&mut self.shutdown_requested, true);
-        self.shutdown_pending = true;
-        Ok(if self.forced {
-            // A force already stands: the earlier deadline is only recorded.
-            OrderStatus::AlreadyAccepted
-        } else if was_requested {
-            OrderStatus::Escalated
-        } else {
-            OrderStatus::Accepted
-        })
-    }
-
-    fn force(&mut self) -> Result<OrderStatus, Closed> {
-        if self.refusing() {
-            return Err(Closed);
-        }
-        if self.forced {
-            return Ok(OrderStatus::AlreadyAccepted);
-        }
-        let was_requested = std::mem::replace(&mut self.shutdown_requested, true);
-        self.shutdown_pending = true;
-        self.forced = true;
-        Ok(if was_requested {
-            OrderStatus::Escalated
-        } else {
-            OrderStatus::Accepted
-        })
-    }
-
-    /// The order `take_lifecycle` must return: a forced Shutdown first, then Drain, then a graceful one.
-    fn take(&mut self) -> Option<ModelOrder> {
-        if self.terminal {
-            None
-        } else if self.shutdown_pending && self.forced {
-            self.terminal = true;
-            self.shutdown_pending = false;
-            self.drain_pending = false;
-            Some(Some((self.deadline, true)))
-        } else if self.drain_pending {
-            self.drain_pending = false;
-            Some(None)
-        } else if self.shutdown_pending {
-            self.shutdown_pending = false;
-            Some(Some((self.deadline, false)))
-        } else {
-            None
-        }
-    }
-}
 
 /// The channel under test, its handles, and the model beside it.
 struct Harness<F: Flavor> {
@@ -254,16 +48,15 @@ struct Harness<F: Flavor> {
     dropped_with_channel: usize,
 }
 
-impl<F: Flavor> Harness<F> {
+impl<F: Both> Harness<F> {
     fn new(
-        build: Build<F>,
         clone_sender: CloneSender<F>,
         data_capacity: usize,
         control_capacity: usize,
         max_values: usize,
     ) -> Self {
         let base = Instant::now();
-        let (tx, rx) = build(Config::new(data_capacity, control_capacity)).expect("valid sizes");
+        let (tx, rx) = F::core(data_capacity, control_capacity);
         let controller = rx.controller();
         Self {
             registry: Registry::new(max_values),
@@ -383,10 +176,7 @@ impl<F: Flavor> Harness<F> {
                 };
                 let got = rx.take_signals().bits();
                 assert_eq!(got, std::mem::take(&mut self.signals), "take_signals");
-                assert!(
-                    rx.take_signals().is_empty(),
-                    "take_signals leaves none raised"
-                );
+                assert!(rx.take_signals().is_empty(), "take_signals leaves none raised");
             }
             Op::CloseByReceiver => {
                 let Some(rx) = self.receiver.as_ref() else {
@@ -533,11 +323,7 @@ impl<F: Flavor> Harness<F> {
             }
             (Err(e @ TrySendError::Closed(_)), Err(Refused::Closed)) => {
                 assert!(e.is_closed() && !e.is_full());
-                assert_eq!(
-                    e.into_inner().id(),
-                    id,
-                    "{what}: Closed hands the value back"
-                );
+                assert_eq!(e.into_inner().id(), id, "{what}: Closed hands the value back");
             }
             (got, expected) => panic!("{what}: got {got:?}, the model says {expected:?}"),
         }
@@ -633,21 +419,14 @@ impl<F: Flavor> Harness<F> {
     }
 }
 
-fn run<F: Flavor>(
-    build: Build<F>,
+fn run<F: Both>(
     clone_sender: CloneSender<F>,
     (data_capacity, control_capacity): (usize, usize),
     ops: &[Op],
     receiver_drop_at: Option<usize>,
     receiver_first: bool,
 ) {
-    let mut h = Harness::new(
-        build,
-        clone_sender,
-        data_capacity,
-        control_capacity,
-        ops.len(),
-    );
+    let mut h = Harness::<F>::new(clone_sender, data_capacity, control_capacity, ops.len());
     h.check_invariants();
     for (i, op) in ops.iter().enumerate() {
         if receiver_drop_at == Some(i) {
@@ -660,20 +439,12 @@ fn run<F: Flavor>(
     h.finish(receiver_first);
 }
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 fn clone_mpsc(tx: &Tx<Mpsc>) -> Tx<Mpsc> {
     tx.clone()
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config(256))]
 
     #[test]
     fn spsc_matches_the_model(
@@ -682,8 +453,7 @@ proptest! {
         receiver_drop_at in proptest::option::weighted(0.2, 0usize..120),
         receiver_first in any::<bool>(),
     ) {
-        let build: Build<Spsc> = spsc::channel;
-        run(build, None, capacities, &ops, receiver_drop_at, receiver_first);
+        run::<Spsc>(None, capacities, &ops, receiver_drop_at, receiver_first);
     }
 
     #[test]
@@ -693,7 +463,6 @@ proptest! {
         receiver_drop_at in proptest::option::weighted(0.2, 0usize..120),
         receiver_first in any::<bool>(),
     ) {
-        let build: Build<Mpsc> = mpsc::channel;
-        run(build, Some(clone_mpsc), capacities, &ops, receiver_drop_at, receiver_first);
+        run::<Mpsc>(Some(clone_mpsc), capacities, &ops, receiver_drop_at, receiver_first);
     }
 }

@@ -1,5 +1,6 @@
-//! One test per rule of the core's contract (DESIGN.md, "The core" and "Rules"), and one named test per
-//! known failure of the peers (PRIOR-ART.md) that ctrlchan must make impossible.
+//! One test per rule of the core's contract (docs/DESIGN.md: roles, closing, errors, signals, the
+//! lifecycle slot). What is conserved at the edges is in `conservation.rs`; the peers' known failures,
+//! made tests, in `peer_failures.rs`.
 
 mod common;
 
@@ -7,19 +8,10 @@ use std::time::{Duration, Instant};
 
 use common::{Registry, Tracked};
 use ctrlchan_sync::{
-    Closed, Config, ConfigError, Drained, Flavor, Lane, Lifecycle, OrderStatus, Receiver, Sender,
-    ShutdownError, Signal, TryRecvError, TrySendError, mpsc, spsc,
+    Closed, Config, Drained, Lane, Lifecycle, Mpsc, OrderStatus, ShutdownError, Signal, Spsc,
+    TryRecvError, TrySendError, mpsc, spsc,
 };
-
-type Build<T, C, F> = fn(Config) -> Result<(Sender<T, C, F>, Receiver<T, C, F>), ConfigError>;
-
-fn spsc_build<T, C>() -> Build<T, C, spsc::Flavor> {
-    spsc::channel
-}
-
-fn mpsc_build<T, C>() -> Build<T, C, mpsc::Flavor> {
-    mpsc::channel
-}
+use ctrlchan_testkit::flavors::Both;
 
 fn signal(index: u32) -> Signal {
     Signal::new(index).expect("index below 64")
@@ -45,19 +37,11 @@ fn data_lane_is_closed_by_upstream_when_every_sender_is_gone() {
     assert!(!rx.is_closed(), "one sender is still alive");
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(rx.try_recv(), Ok(2));
-    assert_eq!(
-        rx.try_recv(),
-        Err(TryRecvError::Empty),
-        "a live sender: not done"
-    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "a live sender: not done");
     tx3.try_send(3).unwrap();
     drop(tx3);
     assert!(rx.is_closed());
-    assert_eq!(
-        rx.try_recv(),
-        Ok(3),
-        "what was sent before the close still comes"
-    );
+    assert_eq!(rx.try_recv(), Ok(3), "what was sent before the close still comes");
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "and stays closed");
 
@@ -86,17 +70,13 @@ fn sender_close_closes_the_data_lane_for_every_sender_but_not_the_control_lane()
     assert!(!rx.is_control_closed());
 }
 
-fn control_lane_stays_open_for_acks<F: Flavor>(build: Build<u32, &'static str, F>) {
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
+fn control_lane_stays_open_for_acks<F: Both>() {
+    let (tx, mut rx) = F::try_core::<u32, &'static str>(Config::new(4, 4)).unwrap();
     let acks = tx.control_sender();
     tx.try_send(7).unwrap();
     drop(tx);
     assert_eq!(rx.try_recv(), Ok(7));
-    assert_eq!(
-        rx.try_recv(),
-        Err(TryRecvError::Closed),
-        "the data lane closed"
-    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "the data lane closed");
     assert!(!acks.is_control_closed());
     acks.try_send_control("ack 7").unwrap();
     assert_eq!(rx.try_recv_control(), Ok("ack 7"));
@@ -105,12 +85,12 @@ fn control_lane_stays_open_for_acks<F: Flavor>(build: Build<u32, &'static str, F
 
 #[test]
 fn control_lane_stays_open_for_acks_after_the_data_lane_closed() {
-    control_lane_stays_open_for_acks(spsc_build());
-    control_lane_stays_open_for_acks(mpsc_build());
+    control_lane_stays_open_for_acks::<Spsc>();
+    control_lane_stays_open_for_acks::<Mpsc>();
 }
 
-fn control_lane_closes_with_the_last_control_capable_sender<F: Flavor>(build: Build<u32, u32, F>) {
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
+fn control_lane_closes_with_the_last_control_capable_sender<F: Both>() {
+    let (tx, mut rx) = F::try_core::<u32, u32>(Config::new(4, 4)).unwrap();
     let cs1 = tx.control_sender();
     let cs2 = cs1.clone();
     let boss = tx.controller();
@@ -122,10 +102,7 @@ fn control_lane_closes_with_the_last_control_capable_sender<F: Flavor>(build: Bu
     assert_eq!(rx.try_recv_control(), Err(TryRecvError::Empty));
     cs2.try_send_control(2).unwrap();
     drop(cs2);
-    assert!(
-        rx.is_control_closed(),
-        "a Controller does not keep the lane open"
-    );
+    assert!(rx.is_control_closed(), "a Controller does not keep the lane open");
     assert_eq!(rx.try_recv_control(), Ok(2));
     assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
     drop(boss);
@@ -133,8 +110,8 @@ fn control_lane_closes_with_the_last_control_capable_sender<F: Flavor>(build: Bu
 
 #[test]
 fn control_lane_closes_when_every_sender_and_control_sender_is_gone() {
-    control_lane_closes_with_the_last_control_capable_sender(spsc_build());
-    control_lane_closes_with_the_last_control_capable_sender(mpsc_build());
+    control_lane_closes_with_the_last_control_capable_sender::<Spsc>();
+    control_lane_closes_with_the_last_control_capable_sender::<Mpsc>();
 
     // The data senders count too: a ControlSender gone first leaves the lane open.
     let (tx, mut rx) = mpsc::channel::<u32, u32>(Config::new(4, 4)).unwrap();
@@ -148,9 +125,9 @@ fn control_lane_closes_when_every_sender_and_control_sender_is_gone() {
     assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
 }
 
-fn controller_outlives_the_lanes<F: Flavor>(build: Build<u32, u32, F>) {
+fn controller_outlives_the_lanes<F: Both>() {
     let now = Instant::now();
-    let (tx, mut rx) = build(Config::new(2, 2)).unwrap();
+    let (tx, mut rx) = F::try_core::<u32, u32>(Config::new(2, 2)).unwrap();
     let from_sender = tx.controller();
     let from_control = tx.control_sender().controller();
     let from_receiver = rx.controller();
@@ -166,10 +143,7 @@ fn controller_outlives_the_lanes<F: Flavor>(build: Build<u32, u32, F>) {
     assert_eq!(from_control.raise(signal(1)), Ok(false));
     assert_eq!(from_receiver.request_drain(), Ok(OrderStatus::Accepted));
     let deadline = in_secs(now, 30);
-    assert_eq!(
-        from_control.request_shutdown(deadline),
-        Ok(OrderStatus::Accepted)
-    );
+    assert_eq!(from_control.request_shutdown(deadline), Ok(OrderStatus::Accepted));
     assert_eq!(rx.take_signals().bits(), 1 << 1);
     assert_eq!(rx.take_lifecycle(), Some(Lifecycle::Drain));
     assert_eq!(
@@ -191,12 +165,12 @@ fn controller_outlives_the_lanes<F: Flavor>(build: Build<u32, u32, F>) {
 
 #[test]
 fn controller_works_after_both_lanes_closed_and_is_not_counted() {
-    controller_outlives_the_lanes(spsc_build());
-    controller_outlives_the_lanes(mpsc_build());
+    controller_outlives_the_lanes::<Spsc>();
+    controller_outlives_the_lanes::<Mpsc>();
 }
 
-fn drain_after_close<F: Flavor>(build: Build<u32, char, F>) {
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
+fn drain_after_close<F: Both>() {
+    let (tx, mut rx) = F::try_core::<u32, char>(Config::new(4, 4)).unwrap();
     for i in 1..=3 {
         tx.try_send(i).unwrap();
     }
@@ -213,15 +187,9 @@ fn drain_after_close<F: Flavor>(build: Build<u32, char, F>) {
             Drained::Data(3)
         ]
     );
-    assert!(
-        rx.is_closed() && rx.is_control_closed(),
-        "drain closes both"
-    );
+    assert!(rx.is_closed() && rx.is_control_closed(), "drain closes both");
     assert!(matches!(tx.try_send(9), Err(TrySendError::Closed(9))));
-    assert!(matches!(
-        tx.try_send_control('z'),
-        Err(TrySendError::Closed('z'))
-    ));
+    assert!(matches!(tx.try_send_control('z'), Err(TrySendError::Closed('z'))));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
     assert_eq!(rx.drain().count(), 0);
@@ -229,8 +197,8 @@ fn drain_after_close<F: Flavor>(build: Build<u32, char, F>) {
 
 #[test]
 fn receiver_drain_hands_back_everything_after_close_control_first() {
-    drain_after_close(spsc_build());
-    drain_after_close(mpsc_build());
+    drain_after_close::<Spsc>();
+    drain_after_close::<Mpsc>();
 }
 
 #[test]
@@ -249,9 +217,9 @@ fn a_partly_consumed_drain_leaves_the_rest_buffered() {
 // Errors and bad input
 // ---------------------------------------------------------------------------------------------------
 
-fn errors_hand_back<F: Flavor>(build: Build<Tracked, Tracked, F>) {
+fn errors_hand_back<F: Both>() {
     let registry = Registry::new(8);
-    let (tx, rx) = build(Config::new(1, 1)).unwrap();
+    let (tx, rx) = F::try_core::<Tracked, Tracked>(Config::new(1, 1)).unwrap();
     tx.try_send(registry.mint(0)).unwrap();
     tx.try_send_control(registry.mint(1)).unwrap();
 
@@ -278,8 +246,8 @@ fn errors_hand_back<F: Flavor>(build: Build<Tracked, Tracked, F>) {
 
 #[test]
 fn every_send_error_hands_the_value_back() {
-    errors_hand_back(spsc_build());
-    errors_hand_back(mpsc_build());
+    errors_hand_back::<Spsc>();
+    errors_hand_back::<Mpsc>();
 }
 
 #[test]
@@ -294,34 +262,31 @@ fn try_send_error_is_debug_and_an_error_without_t_debug() {
     assert_eq!(closed.to_string(), "sending on a closed lane");
 }
 
-fn bad_capacities<F: Flavor>(build: Build<u8, u8, F>) {
+fn bad_capacities<F: Both>() {
     let too_large = Config::MAX_CAPACITY + 1;
     for bad in [0, too_large, usize::MAX] {
-        let err = build(Config::new(bad, 4)).unwrap_err();
+        let err = F::try_core::<u8, u8>(Config::new(bad, 4)).unwrap_err();
         assert_eq!((err.lane(), err.requested()), (Lane::Data, bad));
-        assert!(
-            err.to_string()
-                .starts_with(&format!("data lane capacity {bad} "))
-        );
-        let err = build(Config::new(4, bad)).unwrap_err();
+        assert!(err.to_string().starts_with(&format!("data lane capacity {bad} ")));
+        let err = F::try_core::<u8, u8>(Config::new(4, bad)).unwrap_err();
         assert_eq!((err.lane(), err.requested()), (Lane::Control, bad));
         assert!(
             err.to_string()
                 .starts_with(&format!("control lane capacity {bad} "))
         );
         // Both wrong: an error, whichever lane it names.
-        assert!(build(Config::new(bad, bad)).is_err());
+        assert!(F::try_core::<u8, u8>(Config::new(bad, bad)).is_err());
     }
 }
 
 #[test]
 fn capacity_zero_or_above_max_is_a_config_error_for_each_lane() {
-    bad_capacities(spsc_build());
-    bad_capacities(mpsc_build());
+    bad_capacities::<Spsc>();
+    bad_capacities::<Mpsc>();
 }
 
-fn exact_capacity<F: Flavor>(build: Build<usize, usize, F>, capacity: usize) {
-    let (tx, mut rx) = build(Config::new(capacity, capacity)).unwrap();
+fn exact_capacity<F: Both>(capacity: usize) {
+    let (tx, mut rx) = F::try_core::<usize, usize>(Config::new(capacity, capacity)).unwrap();
     assert_eq!((tx.capacity(), tx.control_capacity()), (capacity, capacity));
     assert_eq!((rx.capacity(), rx.control_capacity()), (capacity, capacity));
     for i in 0..capacity {
@@ -351,8 +316,8 @@ fn exact_capacity<F: Flavor>(build: Build<usize, usize, F>, capacity: usize) {
 #[test]
 fn exact_capacities_are_honoured() {
     for capacity in [1, 2, 3, 5, 7, 1000, 1023, 1024, 1025] {
-        exact_capacity(spsc_build(), capacity);
-        exact_capacity(mpsc_build(), capacity);
+        exact_capacity::<Spsc>(capacity);
+        exact_capacity::<Mpsc>(capacity);
     }
 }
 
@@ -368,11 +333,7 @@ fn signals_coalesce() {
     let tick = signal(0);
     let config = signal(63);
     assert_eq!(tx.raise(tick), Ok(true));
-    assert_eq!(
-        tx.raise(tick),
-        Ok(false),
-        "raising a raised flag is a no-op"
-    );
+    assert_eq!(tx.raise(tick), Ok(false), "raising a raised flag is a no-op");
     assert_eq!(cs.raise(tick), Ok(false));
     assert_eq!(boss.raise(config), Ok(true));
     for _ in 0..100 {
@@ -395,19 +356,16 @@ fn signal_index_64_is_none() {
 // Lifecycle
 // ---------------------------------------------------------------------------------------------------
 
-fn lifecycle_with_full_lanes<F: Flavor>(build: Build<u8, u8, F>) {
+fn lifecycle_with_full_lanes<F: Both>() {
     let now = Instant::now();
-    let (tx, mut rx) = build(Config::new(1, 1)).unwrap();
+    let (tx, mut rx) = F::try_core::<u8, u8>(Config::new(1, 1)).unwrap();
     tx.try_send(0).unwrap();
     tx.try_send_control(0).unwrap();
     assert!(tx.try_send(1).unwrap_err().is_full());
     assert!(tx.try_send_control(1).unwrap_err().is_full());
     let boss = tx.controller();
     assert_eq!(boss.request_drain(), Ok(OrderStatus::Accepted));
-    assert_eq!(
-        boss.request_shutdown(in_secs(now, 5)),
-        Ok(OrderStatus::Accepted)
-    );
+    assert_eq!(boss.request_shutdown(in_secs(now, 5)), Ok(OrderStatus::Accepted));
     assert_eq!(rx.take_lifecycle(), Some(Lifecycle::Drain));
     assert_eq!(
         rx.take_lifecycle(),
@@ -421,8 +379,8 @@ fn lifecycle_with_full_lanes<F: Flavor>(build: Build<u8, u8, F>) {
 
 #[test]
 fn lifecycle_orders_are_accepted_when_both_lanes_are_full() {
-    lifecycle_with_full_lanes(spsc_build());
-    lifecycle_with_full_lanes(mpsc_build());
+    lifecycle_with_full_lanes::<Spsc>();
+    lifecycle_with_full_lanes::<Mpsc>();
 }
 
 #[test]
@@ -444,10 +402,7 @@ fn shutdown_escalation_rules() {
     let now = Instant::now();
     let (_tx, mut rx) = mpsc::channel::<u8, u8>(Config::new(1, 1)).unwrap();
     let boss = rx.controller();
-    assert_eq!(
-        boss.request_shutdown(in_secs(now, 10)),
-        Ok(OrderStatus::Accepted)
-    );
+    assert_eq!(boss.request_shutdown(in_secs(now, 10)), Ok(OrderStatus::Accepted));
     assert_eq!(
         boss.request_shutdown(in_secs(now, 20)),
         Ok(OrderStatus::AlreadyAccepted),
@@ -516,10 +471,7 @@ fn lifecycle_orders_after_the_forced_shutdown_was_taken_are_closed() {
     ));
     assert!(boss.is_closed());
     assert_eq!(boss.request_drain(), Err(Closed));
-    assert_eq!(
-        boss.request_shutdown(in_secs(now, 1)),
-        Err(ShutdownError::Closed)
-    );
+    assert_eq!(boss.request_shutdown(in_secs(now, 1)), Err(ShutdownError::Closed));
     assert_eq!(boss.force(), Err(Closed));
     assert_eq!(rx.controller().force(), Err(Closed));
     assert_eq!(rx.take_lifecycle(), None);
@@ -539,289 +491,12 @@ fn orders_signals_and_sends_after_the_receiver_is_dropped_are_closed() {
     drop(rx);
     assert!(boss.is_closed());
     assert_eq!(boss.request_drain(), Err(Closed));
-    assert_eq!(
-        boss.request_shutdown(in_secs(now, 1)),
-        Err(ShutdownError::Closed)
-    );
+    assert_eq!(boss.request_shutdown(in_secs(now, 1)), Err(ShutdownError::Closed));
     assert_eq!(boss.force(), Err(Closed));
     assert_eq!(boss.raise(signal(0)), Err(Closed));
     assert_eq!(tx.raise(signal(0)), Err(Closed));
     assert_eq!(cs.raise(signal(0)), Err(Closed));
     assert!(tx.is_closed() && cs.is_control_closed());
     assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
-    assert!(matches!(
-        cs.try_send_control(4),
-        Err(TrySendError::Closed(4))
-    ));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Conservation at the edges
-// ---------------------------------------------------------------------------------------------------
-
-fn receiver_drop_drops_buffered<F: Flavor>(build: Build<Tracked, Tracked, F>) {
-    let registry = Registry::new(8);
-    let (tx, rx) = build(Config::new(4, 4)).unwrap();
-    let cs = tx.control_sender();
-    for id in 0..3 {
-        tx.try_send(registry.mint(id)).unwrap();
-    }
-    for id in 3..5 {
-        cs.try_send_control(registry.mint(id)).unwrap();
-    }
-    assert_eq!(registry.live_count(), 5);
-    drop(rx);
-    assert_eq!(
-        registry.live_count(),
-        0,
-        "buffered items are dropped with the receiver, not when the last sender goes"
-    );
-    let refused = tx.try_send(registry.mint(5)).unwrap_err();
-    assert_eq!(refused.into_inner().id(), 5);
-    drop((tx, cs));
-    registry.assert_each_dropped_once();
-}
-
-#[test]
-fn dropping_the_receiver_drops_buffered_items_at_once() {
-    receiver_drop_drops_buffered(spsc_build());
-    receiver_drop_drops_buffered(mpsc_build());
-}
-
-#[test]
-fn items_left_when_every_handle_is_gone_are_dropped_once() {
-    let registry = Registry::new(8);
-    let (tx, rx) = mpsc::channel::<Tracked, Tracked>(Config::new(4, 4)).unwrap();
-    let tx2 = tx.clone();
-    tx.try_send(registry.mint(0)).unwrap();
-    tx2.try_send(registry.mint(1)).unwrap();
-    tx2.try_send_control(registry.mint(2)).unwrap();
-    // Senders first: nothing is dropped until the receiver goes.
-    drop((tx, tx2));
-    assert_eq!(registry.live_count(), 3);
-    drop(rx);
-    registry.assert_each_dropped_once();
-}
-
-fn receiver_close_refuses<F: Flavor>(build: Build<Tracked, Tracked, F>) {
-    let registry = Registry::new(8);
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
-    let cs = tx.control_sender();
-    tx.try_send(registry.mint(0)).unwrap();
-    cs.try_send_control(registry.mint(1)).unwrap();
-    assert!(rx.close(), "this call closed the lanes");
-    assert!(!rx.close(), "already closed");
-    match tx.try_send(registry.mint(2)) {
-        Err(TrySendError::Closed(v)) => assert_eq!(v.id(), 2),
-        other => panic!("expected Closed with the value, got {other:?}"),
-    }
-    match cs.try_send_control(registry.mint(3)) {
-        Err(TrySendError::Closed(v)) => assert_eq!(v.id(), 3),
-        other => panic!("expected Closed with the message, got {other:?}"),
-    }
-    match tx.try_send_control(registry.mint(4)) {
-        Err(TrySendError::Closed(v)) => assert_eq!(v.id(), 4),
-        other => panic!("expected Closed with the message, got {other:?}"),
-    }
-    // What was buffered before the close is still there.
-    assert_eq!(rx.try_recv().map(|v| v.id()), Ok(0));
-    assert_eq!(rx.try_recv_control().map(|v| v.id()), Ok(1));
-    assert_eq!(rx.try_recv().map(|v| v.id()), Err(TryRecvError::Closed));
-    assert_eq!(
-        rx.try_recv_control().map(|v| v.id()),
-        Err(TryRecvError::Closed)
-    );
-    drop((tx, cs, rx));
-    registry.assert_each_dropped_once();
-}
-
-#[test]
-fn receiver_close_makes_senders_get_closed_with_the_value_back() {
-    receiver_close_refuses(spsc_build());
-    receiver_close_refuses(mpsc_build());
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Known failures of the peers (PRIOR-ART.md), each made a test
-// ---------------------------------------------------------------------------------------------------
-
-/// otel-arrow #2431: the forced Shutdown was parked behind a full control channel and never delivered.
-fn forced_shutdown_with_full_control<F: Flavor>(build: Build<u8, u32, F>) {
-    let (tx, mut rx) = build(Config::new(2, 3)).unwrap();
-    let engine = tx.controller();
-    let acks = tx.control_sender();
-    for i in 0..3 {
-        acks.try_send_control(i).unwrap();
-    }
-    assert!(acks.try_send_control(99).unwrap_err().is_full());
-    tx.try_send(0).unwrap();
-    tx.try_send(1).unwrap();
-    assert_eq!(engine.force(), Ok(OrderStatus::Accepted));
-    assert_eq!(
-        rx.take_lifecycle(),
-        Some(Lifecycle::Shutdown {
-            deadline: None,
-            forced: true
-        })
-    );
-    // The backlog is still there, untouched, to be settled.
-    assert_eq!(rx.control_len(), 3);
-    assert_eq!(rx.len(), 2);
-}
-
-#[test]
-fn otel_arrow_2431_forced_shutdown_is_delivered_with_a_full_control_lane() {
-    forced_shutdown_with_full_control(spsc_build());
-    forced_shutdown_with_full_control(mpsc_build());
-}
-
-/// otel-arrow #2432: "`is_empty()` is a transient snapshot", not "upstream is done".
-#[test]
-fn otel_arrow_2432_empty_is_a_snapshot_and_never_closed_while_a_sender_lives() {
-    let (tx, mut rx) = mpsc::channel::<u32, u32>(Config::new(4, 4)).unwrap();
-    let tx2 = tx.clone();
-    let acks = tx.control_sender();
-    for _ in 0..3 {
-        assert!(rx.is_empty());
-        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-        assert_eq!(rx.try_recv_control(), Err(TryRecvError::Empty));
-    }
-    drop(tx);
-    assert!(rx.is_empty());
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "tx2 is alive");
-    tx2.try_send(1).unwrap();
-    assert!(!rx.is_empty());
-    assert_eq!(rx.try_recv(), Ok(1));
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    drop(tx2);
-    assert_eq!(
-        rx.try_recv(),
-        Err(TryRecvError::Closed),
-        "now upstream is done"
-    );
-    assert_eq!(
-        rx.try_recv_control(),
-        Err(TryRecvError::Empty),
-        "the control sender is alive: the control lane is not done"
-    );
-    drop(acks);
-    assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
-}
-
-/// otel-arrow's inbox dropped its control receiver when the data channel closed first: Acks in flight
-/// to that node were lost.
-fn acks_after_data_close<F: Flavor>(build: Build<u32, u32, F>) {
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
-    let downstream = tx.control_sender();
-    tx.try_send(1).unwrap();
-    tx.try_send(2).unwrap();
-    drop(tx);
-    let mut sent = Vec::new();
-    while let Ok(batch) = rx.try_recv() {
-        sent.push(batch);
-    }
-    assert_eq!(sent, [1, 2]);
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-    // The downstream node acknowledges after the data lane closed.
-    for batch in &sent {
-        downstream.try_send_control(100 + batch).unwrap();
-    }
-    drop(downstream);
-    assert_eq!(rx.try_recv_control(), Ok(101));
-    assert_eq!(rx.try_recv_control(), Ok(102));
-    assert_eq!(rx.try_recv_control(), Err(TryRecvError::Closed));
-}
-
-#[test]
-fn acks_sent_after_the_data_lane_closed_still_arrive() {
-    acks_after_data_close(spsc_build());
-    acks_after_data_close(mpsc_build());
-}
-
-/// otel-arrow: a second Shutdown with an earlier deadline was ignored (no escalation).
-#[test]
-fn a_second_shutdown_with_an_earlier_deadline_is_not_ignored() {
-    let now = Instant::now();
-    let (_tx, mut rx) = spsc::channel::<u8, u8>(Config::new(1, 1)).unwrap();
-    let engine = rx.controller();
-    assert_eq!(
-        engine.request_shutdown(in_secs(now, 60)),
-        Ok(OrderStatus::Accepted)
-    );
-    assert_eq!(
-        rx.take_lifecycle(),
-        Some(Lifecycle::Shutdown {
-            deadline: Some(in_secs(now, 60)),
-            forced: false
-        })
-    );
-    // The graceful one was already taken; the earlier deadline is delivered again, with the new terms.
-    assert_eq!(
-        engine.request_shutdown(in_secs(now, 2)),
-        Ok(OrderStatus::Escalated)
-    );
-    assert!(rx.has_lifecycle());
-    assert_eq!(
-        rx.take_lifecycle(),
-        Some(Lifecycle::Shutdown {
-            deadline: Some(in_secs(now, 2)),
-            forced: false
-        })
-    );
-    assert_eq!(rx.take_lifecycle(), None);
-    // And a force after that is delivered too.
-    assert_eq!(engine.force(), Ok(OrderStatus::Escalated));
-    assert_eq!(
-        rx.take_lifecycle(),
-        Some(Lifecycle::Shutdown {
-            deadline: Some(in_secs(now, 2)),
-            forced: true
-        })
-    );
-}
-
-/// otel-arrow: at a forced shutdown the remaining completions were silently dropped (only counted).
-fn forced_shutdown_keeps_completions<F: Flavor>(build: Build<Tracked, Tracked, F>) {
-    let registry = Registry::new(16);
-    let (tx, mut rx) = build(Config::new(4, 4)).unwrap();
-    let acks = tx.control_sender();
-    for id in 0..4 {
-        acks.try_send_control(registry.mint(id)).unwrap();
-    }
-    for id in 4..7 {
-        tx.try_send(registry.mint(id)).unwrap();
-    }
-    assert_eq!(rx.controller().force(), Ok(OrderStatus::Accepted));
-    assert!(matches!(
-        rx.take_lifecycle(),
-        Some(Lifecycle::Shutdown { forced: true, .. })
-    ));
-    assert_eq!(registry.live_count(), 7, "the force itself drops nothing");
-    let handed_back: Vec<_> = rx
-        .drain()
-        .map(|item| match item {
-            Drained::Control(v) => (true, v.id()),
-            Drained::Data(v) => (false, v.id()),
-        })
-        .collect();
-    assert_eq!(
-        handed_back,
-        [
-            (true, 0),
-            (true, 1),
-            (true, 2),
-            (true, 3),
-            (false, 4),
-            (false, 5),
-            (false, 6)
-        ]
-    );
-    drop((tx, acks, rx));
-    registry.assert_each_dropped_once();
-}
-
-#[test]
-fn forced_shutdown_does_not_drop_pending_completions() {
-    forced_shutdown_keeps_completions(spsc_build());
-    forced_shutdown_keeps_completions(mpsc_build());
+    assert!(matches!(cs.try_send_control(4), Err(TrySendError::Closed(4))));
 }

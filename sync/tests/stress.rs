@@ -185,10 +185,7 @@ fn produce<F: Flavor>(
                 Role::Data(tx) => tx.raise(Signal::new(index).unwrap()),
                 Role::ControlOnly(cs) => cs.raise(Signal::new(index).unwrap()),
             };
-            assert!(
-                raised.is_ok(),
-                "the receiver is alive: signals are accepted"
-            );
+            assert!(raised.is_ok(), "the receiver is alive: signals are accepted");
             out.raised |= 1 << index;
         }
     }
@@ -314,11 +311,7 @@ fn stress<F: Flavor>(
             },
             6..=7 => match rx.try_recv_control() {
                 Ok(value) => {
-                    assert!(
-                        !control_closed,
-                        "control message {} after Closed",
-                        value.id()
-                    );
+                    assert!(!control_closed, "control message {} after Closed", value.id());
                     seen.record(value, true);
                     seen.received += 1;
                 }
@@ -432,33 +425,18 @@ fn stress<F: Flavor>(
         );
         for &id in &out.refused {
             assert!(!accepted.contains(&id), "id {id} both accepted and refused");
-            assert_eq!(
-                registry.drops(id),
-                1,
-                "a refused value came back and was dropped"
-            );
+            assert_eq!(registry.drops(id), 1, "a refused value came back and was dropped");
         }
     }
     if !stop_early {
-        assert!(
-            left.is_empty(),
-            "every accepted value was taken before Closed"
-        );
+        assert!(left.is_empty(), "every accepted value was taken before Closed");
     }
 
     // Conservation: what is still alive is exactly what was accepted and not taken.
-    assert_eq!(
-        registry.live(),
-        left,
-        "alive = accepted - received - drained"
-    );
+    assert_eq!(registry.live(), left, "alive = accepted - received - drained");
     let dropped_with_channel = left.len();
     drop(rx);
-    assert_eq!(
-        registry.live_count(),
-        0,
-        "the receiver's drop drops the rest"
-    );
+    assert_eq!(registry.live_count(), 0, "the receiver's drop drops the rest");
     drop(boss);
     registry.assert_each_dropped_once();
     assert_eq!(
@@ -601,10 +579,7 @@ where
             Err(TryRecvError::Closed),
             "round {round}: Closed is final once the sender is done"
         );
-        assert_eq!(
-            taken, accepted,
-            "round {round}: every accepted value, in order"
-        );
+        assert_eq!(taken, accepted, "round {round}: every accepted value, in order");
         drop(rx);
         registry.assert_each_dropped_once();
     }

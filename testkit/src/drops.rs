@@ -69,10 +69,7 @@ impl Registry {
             if minted {
                 assert_eq!(drops, 1, "value {id} was dropped {drops} times, not once");
             } else {
-                assert_eq!(
-                    drops, 0,
-                    "value {id} was never minted but dropped {drops} times"
-                );
+                assert_eq!(drops, 0, "value {id} was never minted but dropped {drops} times");
             }
         }
     }

@@ -2,7 +2,7 @@
 //! that a faulty waker of one party does not break the channel for the others.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 /// What a [`faulty`] waker does wrong.
@@ -130,4 +130,21 @@ pub fn quiet_panics() {
             }
         }));
     });
+}
+
+/// A waker's flag, for futures polled by hand: set by a wake, cleared by [`take`](Flag::take).
+#[derive(Debug, Default)]
+pub struct Flag(AtomicBool);
+
+impl Flag {
+    /// Whether it was woken since the last call, clearing the flag.
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::SeqCst)
+    }
+}
+
+impl std::task::Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
