@@ -1,4 +1,4 @@
-//! What a receiver can wait for at once: the "anything is ready" wait that the Inbox sits on.
+//! What a receiver can wait for at once: the "anything is ready" wait of a node's receive loop.
 
 use core::fmt;
 use core::ops::{BitOr, BitOrAssign};

@@ -158,7 +158,8 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     }
 
     /// Waits until any of the `interest` sources is ready (an item or a closed lane, a raised signal, a
-    /// pending lifecycle order), and says which are: the wait the Inbox sits on. Takes nothing.
+    /// pending lifecycle order), and says which are: the wait a node's receive loop sits on. Takes
+    /// nothing.
     ///
     /// # Cancel safety
     ///

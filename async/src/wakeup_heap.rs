@@ -63,8 +63,8 @@ impl std::error::Error for ScheduleError {}
 
 /// Keyed one-shot wakeups: at most one pending wakeup per key, at most `capacity` keys.
 ///
-/// Each node owns its heap: no lock, no atomic, no cross-thread traffic. The Inbox (or a host's own
-/// loop) asks for [`next_deadline`](WakeupHeap::next_deadline) to arm one timer, and takes what is due
+/// Each node owns its heap: no lock, no atomic, no cross-thread traffic. A node's receive loop asks
+/// for [`next_deadline`](WakeupHeap::next_deadline) to arm one timer, and takes what is due
 /// with [`pop_due`](WakeupHeap::pop_due), judging expiry by the clock's `now()`.
 ///
 /// * [`schedule`](WakeupHeap::schedule) inserts or replaces: one live wakeup per key, with a new

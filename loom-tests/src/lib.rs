@@ -113,6 +113,8 @@ mod runner {
     pub struct Model {
         name: &'static str,
         preemptions: usize,
+        /// The leads to run: both, unless [`only`](Model::only) chose one.
+        leads: &'static [Lead],
     }
 
     impl Model {
@@ -122,7 +124,22 @@ mod runner {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_PREEMPTIONS);
-            Self { name, preemptions }
+            Self {
+                name,
+                preemptions,
+                leads: &[Lead::Main, Lead::Spawned],
+            }
+        }
+
+        /// Runs the model for one lead only. A long model is written as two tests, one per lead, so
+        /// that the test harness runs the two halves on two cores at once; together they check what
+        /// one test with both leads would.
+        pub fn only(mut self, lead: Lead) -> Self {
+            self.leads = match lead {
+                Lead::Main => &[Lead::Main],
+                Lead::Spawned => &[Lead::Spawned],
+            };
+            self
         }
 
         /// Runs `f` under every interleaving loom explores, for each [`Lead`].
@@ -142,7 +159,7 @@ mod runner {
             let checkpoint = std::env::var("LOOM_CHECKPOINT_FILE").ok();
             let mut counts = Vec::new();
             for (lead, name) in [(Lead::Main, "main"), (Lead::Spawned, "spawned")] {
-                if only.as_deref().is_some_and(|only| only != name) {
+                if !self.leads.contains(&lead) || only.as_deref().is_some_and(|only| only != name) {
                     counts.push(0);
                     continue;
                 }

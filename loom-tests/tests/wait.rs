@@ -124,35 +124,49 @@ fn send_control_vs_recv_control() {
 /// It once ran capped at a preemption bound of 2: at 3, loom reported a deadlock on a schedule that the
 /// memory model forbids (a load after two `SeqCst` fences read a value older than the store before the
 /// earlier fence; docs/MEMORY-ORDERING.md, "Checking the handshakes"). The handshakes are modelled
-/// with read-modify-writes under loom since, and this model runs at 3 like the others.
-#[test]
-fn two_senders_waiting_for_control_space() {
-    Model::new("two_senders_waiting_for_control_space").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
-        let first = tx.control_sender();
-        let second = tx.control_sender();
-        first.try_send_control(1).unwrap();
-        let a = thread::spawn(move || {
-            block_on(first.send_control(2)).unwrap();
-            first
-        });
-        let b = thread::spawn(move || {
-            block_on(second.send_control(3)).unwrap();
-            second
-        });
-        lead.go();
-        let mut got = [
-            block_on(rx.recv_control()).unwrap(),
-            block_on(rx.recv_control()).unwrap(),
-            block_on(rx.recv_control()).unwrap(),
-        ];
-        assert_eq!(got[0], 1, "the message sent first comes first");
-        got.sort_unstable();
-        assert_eq!(got, [1, 2, 3]);
-        drop(a.join().unwrap());
-        drop(b.join().unwrap());
-        drop(tx);
+/// with read-modify-writes under loom since (and every write of `asleep` is a swap), and this model runs
+/// at 3 like the others, as two tests: [`two_senders_main_first`] and [`two_senders_spawned_first`].
+fn two_senders_waiting_for_control_space(lead: Lead) {
+    let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+    let first = tx.control_sender();
+    let second = tx.control_sender();
+    first.try_send_control(1).unwrap();
+    let a = thread::spawn(move || {
+        block_on(first.send_control(2)).unwrap();
+        first
     });
+    let b = thread::spawn(move || {
+        block_on(second.send_control(3)).unwrap();
+        second
+    });
+    lead.go();
+    let mut got = [
+        block_on(rx.recv_control()).unwrap(),
+        block_on(rx.recv_control()).unwrap(),
+        block_on(rx.recv_control()).unwrap(),
+    ];
+    assert_eq!(got[0], 1, "the message sent first comes first");
+    got.sort_unstable();
+    assert_eq!(got, [1, 2, 3]);
+    drop(a.join().unwrap());
+    drop(b.join().unwrap());
+    drop(tx);
+}
+
+// The longest model here (about 24 million executions at a preemption bound of 3): one test per lead,
+// so that the two halves run on two cores at once.
+#[test]
+fn two_senders_main_first() {
+    Model::new("two_senders_waiting_for_control_space (main first)")
+        .only(Lead::Main)
+        .check(two_senders_waiting_for_control_space);
+}
+
+#[test]
+fn two_senders_spawned_first() {
+    Model::new("two_senders_waiting_for_control_space (spawned first)")
+        .only(Lead::Spawned)
+        .check(two_senders_waiting_for_control_space);
 }
 
 /// A producer parks in `send(2)` on a full lane of capacity 1 (holding 1) while the receiver closes

@@ -180,3 +180,30 @@ impl<T> DataRing<T> for MpscRing<T> {
         MpscRing::len(self)
     }
 }
+
+#[cfg(all(test, not(ctrlchan_loom)))]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::release::tests::{Counted, counted};
+
+    /// Three items in a ring of `R`, the first of them panicking when dropped: dropping the ring
+    /// drops all three, once each, and the panic goes on.
+    fn a_panicking_item_drop_does_not_leak_the_other_items<R: DataRing<Counted>>() {
+        let (drops, values) = counted(3, 0);
+        let (ring, producer, _consumer) = R::build(4, Barriers::Symmetric).unwrap();
+        for value in values {
+            // SAFETY: `producer` was made for this ring, and this thread is its only user.
+            assert!(unsafe { ring.push(&producer, value) }.is_ok());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(ring))).is_err());
+        assert_eq!(drops.get(), 3, "every item was dropped once");
+    }
+
+    #[test]
+    fn a_panicking_item_drop_in_a_ring_does_not_leak_the_others() {
+        a_panicking_item_drop_does_not_leak_the_other_items::<SpscRing<Counted>>();
+        a_panicking_item_drop_does_not_leak_the_other_items::<MpscRing<Counted>>();
+    }
+}

@@ -14,11 +14,35 @@ use crate::loom::{AtomicUsize, Ordering};
 use crate::mpsc_ring::MpscRing;
 use crate::signals::{Signal, SignalFlags};
 
+/// The count of the senders that keep a lane open. The lane closes when the last one goes.
+pub(crate) struct Senders(AtomicUsize);
+
+impl Senders {
+    /// The count of a lane's first sender.
+    fn one() -> Self {
+        Self(AtomicUsize::new(1))
+    }
+
+    fn add(&self) {
+        // Relaxed: like `Arc::clone`, the new handle is made from a live one, so the count cannot be 0.
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops one sender's count: `true` when it was the last.
+    fn remove(&self) -> bool {
+        // Relaxed: only the count's atomicity matters; the close that follows publishes with Release.
+        self.0.fetch_sub(1, Ordering::Relaxed) == 1
+    }
+
+    fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// The data ring and the count of data senders.
 pub(crate) struct DataLane<T, F: Flavor> {
     pub(crate) ring: F::Ring<T>,
-    /// Live `Sender`s. The lane closes when the last one goes.
-    senders: AtomicUsize,
+    senders: Senders,
 }
 
 impl<T, F: Flavor> DataLane<T, F> {
@@ -26,19 +50,17 @@ impl<T, F: Flavor> DataLane<T, F> {
     pub(crate) fn new(ring: F::Ring<T>) -> Self {
         Self {
             ring,
-            senders: AtomicUsize::new(1),
+            senders: Senders::one(),
         }
     }
 
     pub(crate) fn add_sender(&self) {
-        // Relaxed: like `Arc::clone`, the new handle is made from a live one, so the count cannot be 0.
-        self.senders.fetch_add(1, Ordering::Relaxed);
+        self.senders.add();
     }
 
     /// Drops one sender's count; closes the lane when it was the last.
     pub(crate) fn remove_sender(&self) {
-        // Relaxed: only the count's atomicity matters; the close itself publishes with Release.
-        if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
+        if self.senders.remove() {
             // The last sender is dropping on its own thread, outside any push.
             self.ring.close_by_producer();
         }
@@ -48,7 +70,7 @@ impl<T, F: Flavor> DataLane<T, F> {
 /// The control ring and the count of control-capable senders (`Sender`s and `ControlSender`s).
 pub(crate) struct ControlLane<C> {
     pub(crate) ring: MpscRing<C>,
-    senders: AtomicUsize,
+    senders: Senders,
 }
 
 impl<C> ControlLane<C> {
@@ -56,18 +78,17 @@ impl<C> ControlLane<C> {
     pub(crate) fn new(ring: MpscRing<C>) -> Self {
         Self {
             ring,
-            senders: AtomicUsize::new(1),
+            senders: Senders::one(),
         }
     }
 
     pub(crate) fn add_sender(&self) {
-        // Relaxed: as in `DataLane::add_sender`.
-        self.senders.fetch_add(1, Ordering::Relaxed);
+        self.senders.add();
     }
 
+    /// Drops one sender's count; closes the lane when it was the last.
     pub(crate) fn remove_sender(&self) {
-        // Relaxed: as in `DataLane::remove_sender`.
-        if self.senders.fetch_sub(1, Ordering::Relaxed) == 1 {
+        if self.senders.remove() {
             self.ring.close();
         }
     }
@@ -103,7 +124,7 @@ impl<T, F: Flavor> fmt::Debug for DataLane<T, F> {
             .field("capacity", &self.ring.capacity())
             .field("len", &self.ring.len())
             .field("closed", &self.ring.is_closed())
-            .field("senders", &self.senders.load(Ordering::Relaxed))
+            .field("senders", &self.senders.get())
             .finish()
     }
 }
@@ -112,7 +133,7 @@ impl<C> fmt::Debug for ControlLane<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ControlLane")
             .field("ring", &self.ring)
-            .field("senders", &self.senders.load(Ordering::Relaxed))
+            .field("senders", &self.senders.get())
             .finish()
     }
 }

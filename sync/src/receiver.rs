@@ -17,7 +17,7 @@ type Consumer<T, F> = <<F as Flavor>::Ring<T> as DataRing<T>>::Consumer;
 /// The receiving end: data, control, signals and lifecycle orders, each with its own call.
 ///
 /// Each lane is FIFO (per producer for the multi-producer lanes). Which lane to take from first is the
-/// caller's choice here; the async `Inbox` arbitrates them.
+/// caller's choice here.
 ///
 /// # Examples
 ///

@@ -371,23 +371,3 @@ impl<T> core::fmt::Debug for SpscRing<T> {
             .finish()
     }
 }
-
-#[cfg(all(test, not(ctrlchan_loom)))]
-mod tests {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-
-    use super::*;
-    use crate::release::tests::counted;
-
-    #[test]
-    fn a_panicking_item_drop_does_not_leak_the_other_items() {
-        let (drops, values) = counted(3, 0);
-        let (ring, producer, _consumer) = SpscRing::new(4, Barriers::Symmetric).unwrap();
-        for value in values {
-            // SAFETY: one producer, this thread.
-            unsafe { ring.try_push(&producer, value) }.ok().unwrap();
-        }
-        assert!(catch_unwind(AssertUnwindSafe(|| drop(ring))).is_err());
-        assert_eq!(drops.get(), 3, "every item was dropped once");
-    }
-}
