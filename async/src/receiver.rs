@@ -13,7 +13,7 @@ use crate::forward::forward;
 use crate::loom::Arc;
 use crate::ready::Sources;
 use crate::wait;
-use crate::wake::{ReceiverWakers, Space, Wakers};
+use crate::wake::{Exhausted, ReceiverWakers, Space, Wakers};
 
 /// The one consumer of a channel: waits for data, control, signals, lifecycle orders and closure.
 ///
@@ -52,7 +52,10 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     pub(crate) fn new(inner: ctrlchan_sync::Receiver<T, C, F>, wakers: Arc<Wakers>) -> Self {
         Self {
             inner,
-            wakers: ReceiverWakers(wakers),
+            wakers: ReceiverWakers {
+                shared: wakers,
+                exhausted: Exhausted::default(),
+            },
         }
     }
 
@@ -64,7 +67,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// upstream and drained.
     #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        take_data(&mut self.inner, &self.wakers.0)
+        take_data(&mut self.inner, &self.wakers.shared, &mut self.wakers.exhausted)
     }
 
     /// Takes the oldest control message without waiting, and wakes a sender waiting for space.
@@ -74,7 +77,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// As [`try_recv`](Receiver::try_recv), for the control lane.
     #[inline]
     pub fn try_recv_control(&mut self) -> Result<C, TryRecvError> {
-        take_control(&mut self.inner, &self.wakers.0)
+        take_control(&mut self.inner, &self.wakers.shared, &mut self.wakers.exhausted)
     }
 
     /// Polls for the oldest data item: `Ready(Some)`, `Ready(None)` once closed by upstream and
@@ -153,7 +156,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     ///
     /// An empty `interest` is never ready.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>, interest: Sources) -> Poll<Sources> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
+        let (inner, wakers) = (&mut self.inner, &*self.wakers.shared);
         wait::poll_receiver(wakers, cx, || ready_poll(inner, interest))
     }
 
@@ -170,7 +173,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 
     /// [`ready`](Receiver::ready) on a plain thread, giving up at `deadline` (then the answer is empty).
     pub fn ready_blocking_until(&mut self, interest: Sources, deadline: Option<Instant>) -> Sources {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
+        let (inner, wakers) = (&mut self.inner, &*self.wakers.shared);
         wait::receive_blocking(wakers, deadline, || ready_poll(inner, interest)).unwrap_or(Sources::NONE)
     }
 
@@ -178,7 +181,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// buffered stays. Returns `true` if this call closed either lane.
     pub fn close(&self) -> bool {
         let closed = self.inner.close();
-        self.wakers.0.notify_all_senders();
+        self.wakers.shared.notify_all_senders();
         closed
     }
 
@@ -191,7 +194,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 
     /// A [`Controller`] for this channel.
     pub fn controller(&self) -> Controller {
-        Controller::new(self.inner.controller(), self.wakers.0.clone())
+        Controller::new(self.inner.controller(), self.wakers.shared.clone())
     }
 
     forward! { "Receiver" =>
@@ -213,8 +216,9 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     /// The receiver's poll over one lane: `take` is [`take_data`] or [`take_control`].
     #[inline]
     fn poll_take<X>(&mut self, cx: &mut Context<'_>, take: Take<T, C, F, X>) -> Poll<Option<X>> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        wait::poll_receiver(wakers, cx, || as_poll(take(inner, wakers)))
+        let (inner, wakers, exhausted) =
+            (&mut self.inner, &*self.wakers.shared, &mut self.wakers.exhausted);
+        wait::poll_receiver(wakers, cx, || as_poll(take(inner, wakers, exhausted)))
     }
 
     /// The blocking receive over one lane, until `deadline` if there is one.
@@ -223,8 +227,9 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
         deadline: Option<Instant>,
         take: Take<T, C, F, X>,
     ) -> Result<X, RecvTimeoutError> {
-        let (inner, wakers) = (&mut self.inner, &*self.wakers.0);
-        match wait::receive_blocking(wakers, deadline, || as_poll(take(inner, wakers))) {
+        let (inner, wakers, exhausted) =
+            (&mut self.inner, &*self.wakers.shared, &mut self.wakers.exhausted);
+        match wait::receive_blocking(wakers, deadline, || as_poll(take(inner, wakers, exhausted))) {
             Some(Some(item)) => Ok(item),
             Some(None) => Err(RecvTimeoutError::Closed),
             None => Err(RecvTimeoutError::Timeout),
@@ -233,7 +238,8 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
 }
 
 /// A receive from one lane of the core's receiver that wakes a sender waiting for the freed slot.
-type Take<T, C, F, X> = fn(&mut ctrlchan_sync::Receiver<T, C, F>, &Wakers) -> Result<X, TryRecvError>;
+type Take<T, C, F, X> =
+    fn(&mut ctrlchan_sync::Receiver<T, C, F>, &Wakers, &mut Exhausted) -> Result<X, TryRecvError>;
 
 /// A `try_recv*` answer as a poll: an item, or the end of the lane (`None`: closed and drained), is
 /// ready; `Empty` is pending.
@@ -246,15 +252,16 @@ fn as_poll<X>(answer: Result<X, TryRecvError>) -> Poll<Option<X>> {
     }
 }
 
-/// `try_recv`, waking a sender waiting for the freed slot. A function of the two fields, so that the
+/// `try_recv`, waking a sender waiting for the freed slot. A function of the fields, so that the
 /// polls can borrow them apart.
 #[inline]
 fn take_data<T, C, F: Flavor>(
     inner: &mut ctrlchan_sync::Receiver<T, C, F>,
     wakers: &Wakers,
+    exhausted: &mut Exhausted,
 ) -> Result<T, TryRecvError> {
     let value = inner.try_recv()?;
-    wakers.notify_space(Space::Data);
+    wakers.notify_space(Space::Data, exhausted);
     Ok(value)
 }
 
@@ -263,9 +270,10 @@ fn take_data<T, C, F: Flavor>(
 fn take_control<T, C, F: Flavor>(
     inner: &mut ctrlchan_sync::Receiver<T, C, F>,
     wakers: &Wakers,
+    exhausted: &mut Exhausted,
 ) -> Result<C, TryRecvError> {
     let message = inner.try_recv_control()?;
-    wakers.notify_space(Space::Control);
+    wakers.notify_space(Space::Control, exhausted);
     Ok(message)
 }
 
@@ -322,7 +330,7 @@ impl<T, C, F: Flavor> fmt::Debug for Receiver<T, C, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("inner", &self.inner)
-            .field("wakers", &*self.wakers.0)
+            .field("wakers", &*self.wakers.shared)
             .finish()
     }
 }

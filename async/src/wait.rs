@@ -23,12 +23,14 @@ use crate::wake::{Space, SpaceWaiters, Wakers};
 /// (`Wakers::sent`).
 ///
 /// Each round: take a place at the back of the queue, count it, heavy barrier, attempt; if still full,
-/// wait to be notified, and start over. A place that leaves with a notification it did not use (the
-/// attempt succeeded without it, the lane closed, or the wait was dropped) passes it on to the next
-/// waiting sender: that notification may be for a slot freed after this send took its own (a receiver
-/// that freed one while this send had yet to leave), and dropping it would leave that sender asleep by
-/// a free slot. When it was for the slot this send took, the next sender wakes for nothing and waits
-/// again.
+/// wait to be notified. A notification announces a freed slot, so the send attempts at once, and only
+/// when another sender took that slot first does it start the round over (the round's own attempt,
+/// after the barrier, is what no freed slot can slip past). A place that leaves with a notification it
+/// did not use (the attempt succeeded without it, the lane closed, or the wait was dropped) passes it
+/// on to the next waiting sender: that notification may be for a slot freed after this send took its
+/// own (a receiver that freed one while this send had yet to leave), and dropping it would leave that
+/// sender asleep by a free slot. When it was for the slot this send took, the next sender wakes for
+/// nothing and waits again.
 ///
 /// A hand-written future, polled out of line: a send that must wait is rare, and its loop inlined
 /// into every `send` would crowd the fast path of the caller (measured: one spill of the caller's
@@ -101,7 +103,14 @@ impl<V, A: FnMut(V) -> Result<(), TrySendError<V>>> Future for SendWhenSpace<'_,
                 }
             }
             match this.place.queue.poll(&mut this.place.place, cx.waker()) {
-                Polled::Notified => this.joined = false,
+                Polled::Notified => {
+                    // Out of the queue: use the notification. Joining again first would cost a lock,
+                    // a count and a heavy barrier on every wake.
+                    this.joined = false;
+                    if let Some(done) = this.try_once() {
+                        return Poll::Ready(done);
+                    }
+                }
                 Polled::Waiting => return Poll::Pending,
             }
         }

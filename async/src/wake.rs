@@ -75,10 +75,13 @@ pub(crate) struct SpaceWaiters {
     /// Registrations of waiting senders so far (it only grows): a change tells the receiver that a
     /// listener may wait that it has not notified yet.
     registrations: AtomicUsize,
-    /// The value of `registrations` when the receiver's last notification found no listener left to
-    /// notify. Written and read by the receiver only.
-    exhausted_at: AtomicUsize,
 }
+
+/// The receiver's own record of the senders waiting for space: per lane, the value of `registrations`
+/// when its last notification found no sender left to notify. Held by the receiver, not shared: no
+/// other thread reads it.
+#[derive(Debug, Default)]
+pub(crate) struct Exhausted([usize; 2]);
 
 /// Which lane a sender waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,18 +180,20 @@ impl Wakers {
     /// that has waited longest and is not woken yet, if there is one: one freed slot, one woken sender.
     ///
     /// The queue takes a lock to notify, so the receiver skips it when no sender can be waiting
-    /// unwoken: when its last notification found none and no sender has registered since.
+    /// unwoken: when its last notification found none (`exhausted`, the receiver's own record) and
+    /// no sender has registered since.
     #[inline]
-    pub(crate) fn notify_space(&self, space: Space) {
+    pub(crate) fn notify_space(&self, space: Space, exhausted: &mut Exhausted) {
         self.barriers.light();
         let waiters = self.space(space);
         // Acquire: pairs with the AcqRel increment of a registering sender (its place is in the queue
-        // before the increment). Relaxed for `exhausted_at`: only this thread uses it.
+        // before the increment).
         let registrations = waiters.registrations.load(Ordering::Acquire);
-        if registrations != waiters.exhausted_at.load(Ordering::Relaxed) && !waiters.queue.notify_one() {
+        let exhausted_at = &mut exhausted.0[space as usize];
+        if registrations != *exhausted_at && !waiters.queue.notify_one() {
             // Every sender registered up to `registrations` is woken already: until another
             // registers, notifying again would only take the lock for nothing.
-            waiters.exhausted_at.store(registrations, Ordering::Relaxed);
+            *exhausted_at = registrations;
         }
     }
 
@@ -204,7 +209,6 @@ impl SpaceWaiters {
         Self {
             queue: WaitQueue::new(),
             registrations: AtomicUsize::new(0),
-            exhausted_at: AtomicUsize::new(0),
         }
     }
 
@@ -236,13 +240,16 @@ impl Drop for SenderWakers {
     }
 }
 
-/// The receiver's share of the wakers: when it drops, after the core receiver (which closed both
-/// lanes), every waiting sender is woken to see `Closed`.
-pub(crate) struct ReceiverWakers(pub(crate) Arc<Wakers>);
+/// The receiver's share of the wakers, and its own record of them: when it drops, after the core
+/// receiver (which closed both lanes), every waiting sender is woken to see `Closed`.
+pub(crate) struct ReceiverWakers {
+    pub(crate) shared: Arc<Wakers>,
+    pub(crate) exhausted: Exhausted,
+}
 
 impl Drop for ReceiverWakers {
     fn drop(&mut self) {
-        self.0.notify_all_senders();
+        self.shared.notify_all_senders();
     }
 }
 
