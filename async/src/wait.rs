@@ -101,6 +101,9 @@ impl<V, A: FnMut(V) -> Result<(), TrySendError<V>>> Future for SendWhenSpace<'_,
                 if let Some(done) = this.try_once() {
                     return Poll::Ready(done);
                 }
+                // The place holds this task's waker since `join`: a notification from then on wakes
+                // it, and the next poll finds the place notified.
+                return Poll::Pending;
             }
             match this.place.queue.poll(&mut this.place.place, cx.waker()) {
                 Polled::Notified => {

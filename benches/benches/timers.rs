@@ -31,8 +31,8 @@ use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_g
 use ctrlchan_benches::{
     Deferrals, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups, HeapDeferrals,
     OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, Wakeups, Workload,
-    resume_cancel, resume_defer, resume_expiry, wakeup_cancel, wakeup_expiry, wakeup_reschedule,
-    wakeup_schedule,
+    resume_cancel, resume_defer, resume_expiry, resume_life, wakeup_cancel, wakeup_expiry, wakeup_life,
+    wakeup_reschedule, wakeup_schedule,
 };
 
 /// The numbers of live keys.
@@ -67,8 +67,9 @@ fn bench(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, work: &Workload, 
 }
 
 /// The keyed workloads, for one structure.
-fn wakeup_bodies<W: Wakeups>() -> [(&'static str, &'static str, Body); 4] {
+fn wakeup_bodies<W: Wakeups>() -> [(&'static str, &'static str, Body); 5] {
     [
+        ("wakeup_life", W::NAME, wakeup_life::<W>),
         ("wakeup_schedule", W::NAME, wakeup_schedule::<W>),
         ("wakeup_reschedule", W::NAME, wakeup_reschedule::<W>),
         ("wakeup_cancel", W::NAME, wakeup_cancel::<W>),
@@ -77,8 +78,9 @@ fn wakeup_bodies<W: Wakeups>() -> [(&'static str, &'static str, Body); 4] {
 }
 
 /// The deferral workloads, for one structure.
-fn resume_bodies<D: Deferrals>() -> [(&'static str, &'static str, Body); 3] {
+fn resume_bodies<D: Deferrals>() -> [(&'static str, &'static str, Body); 4] {
     [
+        ("resume_life", D::NAME, resume_life::<D>),
         ("resume_defer", D::NAME, resume_defer::<D>),
         ("resume_cancel", D::NAME, resume_cancel::<D>),
         ("resume_expiry", D::NAME, resume_expiry::<D>),

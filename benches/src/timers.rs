@@ -20,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use ctrlchan_async::{Dense, KeyHasher, ResumeId, ResumeQueue, WakeupHeap};
+use ctrlchan_testkit::rng::XorShift;
 use priority_queue::PriorityQueue;
 use tokio::runtime::Runtime;
 use tokio_util::time::{DelayQueue, delay_queue};
@@ -45,18 +46,20 @@ pub struct Workload {
 impl Workload {
     /// The workload of `n` keys, the same for every call with the same `n`.
     pub fn new(n: usize) -> Self {
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+        // The test kit's generator from a fixed state: every structure and every run sees the same
+        // deadlines and order.
+        let mut rng = XorShift::from_state(0x9E37_79B9_7F4A_7C15 ^ n as u64);
         let window = WINDOW.as_nanos() as u64;
         let mut deadlines = || -> Vec<Duration> {
             (0..n)
-                .map(|_| Duration::from_nanos(rng.next() % window))
+                .map(|_| Duration::from_nanos(rng.next_u64() % window))
                 .collect()
         };
         let (first, a, b) = (deadlines(), deadlines(), deadlines());
         let mut order: Vec<u64> = (0..n as u64).collect();
         // Fisher-Yates, so that the order is a permutation whatever the generator.
         for i in (1..n).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
             order.swap(i, j);
         }
         Self {
@@ -74,19 +77,6 @@ impl Workload {
     /// `true` for a workload of no keys.
     pub fn is_empty(&self) -> bool {
         self.deadlines.is_empty()
-    }
-}
-
-/// xorshift64: deterministic, so every structure and every run sees the same deadlines and order.
-#[derive(Debug)]
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
 
@@ -279,6 +269,86 @@ pub fn wakeup_expiry<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
     })
 }
 
+/// The steps in which the life bodies run the clock past every deadline, popping what is due at each
+/// (a node wakes for its earliest deadline again and again, not once at the end).
+const LIFE_STEPS: u32 = 10;
+
+/// The keys of `work` that its life bodies cancel: every other one of the workload's order.
+fn life_cancels(work: &Workload) -> Vec<u64> {
+    work.order.iter().step_by(2).copied().collect()
+}
+
+/// What the life bodies must pop: the count and the sum of the keys not cancelled.
+fn life_fired(work: &Workload, cancels: &[u64]) -> (u64, u64) {
+    let n = work.len() as u64;
+    let cancelled: u64 = cancels.iter().sum();
+    (n - cancels.len() as u64, n * n.saturating_sub(1) / 2 - cancelled)
+}
+
+/// Pops everything due at each of [`LIFE_STEPS`] steps of the clock up to past every deadline; the count
+/// and sum of what was popped.
+fn fire_in_steps<S>(
+    state: &mut S,
+    pass: impl Fn(&mut S, Duration),
+    pop_due: impl Fn(&mut S) -> Option<u64>,
+) -> (u64, u64) {
+    let (mut count, mut sum) = (0u64, 0u64);
+    for step in 1..=LIFE_STEPS {
+        pass(state, PAST_ALL * step / LIFE_STEPS);
+        while let Some(key) = pop_due(state) {
+            count += 1;
+            sum = sum.wrapping_add(key);
+        }
+    }
+    (count, sum)
+}
+
+/// Whole life: `iters` times, into an empty structure, schedules every key of `work`, moves every key
+/// twice (the workload's two sets of moves, in its order), cancels half of them, then runs the clock
+/// past every deadline in [`LIFE_STEPS`] steps, popping what is due at each. Most timers of a node are
+/// moved or cancelled before they fire, and what a cheap move or cancel leaves behind is paid at
+/// expiry: this body pays it. The time per key is the reported time / n.
+///
+/// # Panics
+///
+/// When a cancel finds no pending deadline, or the keys popped are not exactly those not cancelled.
+pub fn wakeup_life<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
+    let cancels = life_cancels(work);
+    let fired = life_fired(work, &cancels);
+    W::scope(|| {
+        repeat(
+            iters,
+            || {
+                let timers = W::with_capacity(work.len());
+                let first = wakeup_deadlines(&timers, &work.deadlines);
+                let moves: [Vec<(u64, W::At)>; 2] = [0, 1].map(|set| {
+                    let deadlines = wakeup_deadlines(&timers, &work.moves[set]);
+                    work.order
+                        .iter()
+                        .map(|&key| (key, deadlines[key as usize]))
+                        .collect()
+                });
+                (timers, first, moves)
+            },
+            |(timers, first, moves)| {
+                for (key, &at) in (0u64..).zip(first.iter()) {
+                    timers.schedule(key, black_box(at));
+                }
+                for pass in moves.iter() {
+                    for &(key, at) in pass {
+                        timers.reschedule(black_box(key), at);
+                    }
+                }
+                for &key in &cancels {
+                    assert!(timers.cancel(black_box(key)), "key {key} was not pending");
+                }
+                let popped = fire_in_steps(timers, W::pass, W::pop_due);
+                assert_eq!(black_box(popped), fired);
+            },
+        )
+    })
+}
+
 /// `D` with every item `0..n` of `work` deferred at its first deadline, and their ids.
 fn deferred<D: Deferrals>(work: &Workload) -> (D, Vec<D::Id>) {
     let mut queue = D::with_capacity(work.len());
@@ -365,6 +435,40 @@ pub fn resume_expiry<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
                     sum = sum.wrapping_add(item);
                 }
                 assert_eq!((count, black_box(sum)), (n, n * n.saturating_sub(1) / 2));
+            },
+        )
+    })
+}
+
+/// Whole life: `iters` times, into an empty structure, defers every item of `work`, cancels half of
+/// them by id (every other one of the workload's order), then runs the clock past every deadline in
+/// [`LIFE_STEPS`] steps, popping what is due at each. The time per item is the reported time / n.
+///
+/// # Panics
+///
+/// When a cancel does not hand back its item, or the items popped are not exactly those not cancelled.
+pub fn resume_life<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
+    let cancels = life_cancels(work);
+    let fired = life_fired(work, &cancels);
+    D::scope(|| {
+        repeat(
+            iters,
+            || {
+                let queue = D::with_capacity(work.len());
+                let at: Vec<D::At> = work.deadlines.iter().map(|&o| queue.at(o)).collect();
+                let ids = Vec::with_capacity(work.len());
+                (queue, at, ids)
+            },
+            |(queue, at, ids)| {
+                for (item, &at) in (0u64..).zip(at.iter()) {
+                    ids.push(queue.defer(item, black_box(at)));
+                }
+                for &item in &cancels {
+                    let back = queue.cancel(black_box(ids[item as usize]));
+                    assert_eq!(back, Some(item), "the cancel did not hand the item back");
+                }
+                let popped = fire_in_steps(queue, D::pass, D::pop_due);
+                assert_eq!(black_box(popped), fired);
             },
         )
     })

@@ -28,7 +28,8 @@ type Rx<F> = Receiver<Tracked, Tracked, F>;
 const PER_PRODUCER: usize = if cfg!(miri) { 200 } else { 20_000 };
 /// Ids of one producer: data `0..PER_PRODUCER`, then control.
 const STRIDE: usize = 2 * PER_PRODUCER;
-/// No test may run longer than this; a loop that would is a hang and fails.
+/// No run (of a stress test) or round (of a race test) may take longer than this; a loop that would is
+/// a hang and fails.
 const TIME_LIMIT: Duration = Duration::from_secs(if cfg!(miri) { 3_600 } else { 60 });
 /// Retries of one `Full` send before the test calls it a hang.
 const MAX_FULL_RETRIES: usize = 50_000_000;
@@ -514,8 +515,10 @@ fn close_races_send<F: Flavor>(build: fn(Config) -> (Tx<F>, Rx<F>), rounds: u64)
 where
     Tx<F>: Send + 'static,
 {
-    let started = Instant::now();
     for round in 0..rounds {
+        // The limit is per round (a round that takes a minute hangs), not for all of them: on a loaded
+        // machine the thousands of rounds, each a thread and many yields, take minutes and hang nowhere.
+        let started = Instant::now();
         let mut rng = XorShift::new(round + 1);
         let sends = 64;
         let registry = Registry::new(sends);

@@ -1,23 +1,28 @@
 //! A tiny deterministic PRNG, so that stress tests and benchmarks need no dependency for randomness.
 
-/// xorshift64*: fast, deterministic from its seed, good enough to shuffle test operations.
+/// xorshift64 (Marsaglia's 13/7/17 triple): fast, deterministic from its state, good enough to shuffle
+/// test operations and spread benchmark deadlines.
 #[derive(Debug, Clone)]
 pub struct XorShift(u64);
 
 impl XorShift {
-    /// A generator from a seed (any value; 0 is remapped).
+    /// A generator from a seed (any value; nearby seeds give unrelated sequences).
     pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        Self::from_state(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// A generator that starts from exactly `state`, for a sequence fixed elsewhere (the benchmarks'
+    /// workloads). A zero state would stay zero forever: it is taken as 1.
+    pub fn from_state(state: u64) -> Self {
+        Self(state.max(1))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
 
     /// A number in `0..n` (`n > 0`).
