@@ -50,9 +50,9 @@ pub use async_queues::{
 pub use blocking_queues::{BlockingPop, BlockingPush, StdSyncChannel, stream_blocking};
 pub use timers::{
     Deferrals, DelayKeys, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups,
-    HeapDeferrals, OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups, WINDOW, Wakeups,
-    Workload, paused_runtime, resume_cancel, resume_defer, resume_expiry, resume_life, wakeup_cancel,
-    wakeup_expiry, wakeup_life, wakeup_reschedule, wakeup_schedule,
+    HeapDeferrals, LIFE_STEPS, OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups,
+    WINDOW, Wakeups, Workload, paused_runtime, resume_cancel, resume_defer, resume_expiry, resume_life,
+    wakeup_cancel, wakeup_expiry, wakeup_life, wakeup_reschedule, wakeup_schedule,
 };
 
 use std::hint::{black_box, spin_loop};

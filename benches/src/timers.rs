@@ -167,21 +167,39 @@ fn wakeup_deadlines<W: Wakeups>(timers: &W, offsets: &[Duration]) -> Vec<W::At> 
     offsets.iter().map(|&offset| timers.at(offset)).collect()
 }
 
+/// An empty `W` for the keys of `work`, and their first deadlines in its terms.
+fn empty_wakeups<W: Wakeups>(work: &Workload) -> (W, Vec<W::At>) {
+    let timers = W::with_capacity(work.len());
+    let at = wakeup_deadlines(&timers, &work.deadlines);
+    (timers, at)
+}
+
+/// Schedules key `k` at `at[k]` for every `k` (timed: the bodies' schedule pass).
+#[inline]
+fn schedule_all<W: Wakeups>(timers: &mut W, at: &[W::At]) {
+    for (key, &at) in (0u64..).zip(at) {
+        timers.schedule(key, black_box(at));
+    }
+}
+
+/// The workload's two sets of moves as `(key, deadline)` pairs in its order, in the terms of `timers`.
+fn moves_in_order<W: Wakeups>(timers: &W, work: &Workload) -> [Vec<(u64, W::At)>; 2] {
+    [0, 1].map(|set| {
+        let deadlines = wakeup_deadlines(timers, &work.moves[set]);
+        work.order
+            .iter()
+            .map(|&key| (key, deadlines[key as usize]))
+            .collect()
+    })
+}
+
 /// Schedule: `iters` times, schedules every key of `work` into an empty structure, in key order.
 pub fn wakeup_schedule<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
     W::scope(|| {
         repeat(
             iters,
-            || {
-                let timers = W::with_capacity(work.len());
-                let at = wakeup_deadlines(&timers, &work.deadlines);
-                (timers, at)
-            },
-            |(timers, at)| {
-                for (key, &at) in (0u64..).zip(at.iter()) {
-                    timers.schedule(key, black_box(at));
-                }
-            },
+            || empty_wakeups::<W>(work),
+            |(timers, at)| schedule_all(timers, at),
         )
     })
 }
@@ -197,13 +215,7 @@ pub fn wakeup_schedule<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
 pub fn wakeup_reschedule<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
     W::scope(|| {
         let mut timers = built::<W>(work);
-        let passes: [Vec<(u64, W::At)>; 2] = [0, 1].map(|set| {
-            let deadlines = wakeup_deadlines(&timers, &work.moves[set]);
-            work.order
-                .iter()
-                .map(|&key| (key, deadlines[key as usize]))
-                .collect()
-        });
+        let passes = moves_in_order(&timers, work);
         let mut pass = |moves: &[(u64, W::At)]| {
             for &(key, at) in moves {
                 timers.reschedule(black_box(key), at);
@@ -271,18 +283,16 @@ pub fn wakeup_expiry<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
 
 /// The steps in which the life bodies run the clock past every deadline, popping what is due at each
 /// (a node wakes for its earliest deadline again and again, not once at the end).
-const LIFE_STEPS: u32 = 10;
+pub const LIFE_STEPS: u32 = 10;
 
-/// The keys of `work` that its life bodies cancel: every other one of the workload's order.
-fn life_cancels(work: &Workload) -> Vec<u64> {
-    work.order.iter().step_by(2).copied().collect()
-}
-
-/// What the life bodies must pop: the count and the sum of the keys not cancelled.
-fn life_fired(work: &Workload, cancels: &[u64]) -> (u64, u64) {
+/// What the life bodies cancel, every other key of the workload's order, and what they must then pop:
+/// the count and the sum of the keys not cancelled.
+fn life_plan(work: &Workload) -> (Vec<u64>, (u64, u64)) {
+    let cancels: Vec<u64> = work.order.iter().step_by(2).copied().collect();
     let n = work.len() as u64;
     let cancelled: u64 = cancels.iter().sum();
-    (n - cancels.len() as u64, n * n.saturating_sub(1) / 2 - cancelled)
+    let fired = (n - cancels.len() as u64, n * n.saturating_sub(1) / 2 - cancelled);
+    (cancels, fired)
 }
 
 /// Pops everything due at each of [`LIFE_STEPS`] steps of the clock up to past every deadline; the count
@@ -313,27 +323,17 @@ fn fire_in_steps<S>(
 ///
 /// When a cancel finds no pending deadline, or the keys popped are not exactly those not cancelled.
 pub fn wakeup_life<W: Wakeups>(work: &Workload, iters: u64) -> Duration {
-    let cancels = life_cancels(work);
-    let fired = life_fired(work, &cancels);
+    let (cancels, fired) = life_plan(work);
     W::scope(|| {
         repeat(
             iters,
             || {
-                let timers = W::with_capacity(work.len());
-                let first = wakeup_deadlines(&timers, &work.deadlines);
-                let moves: [Vec<(u64, W::At)>; 2] = [0, 1].map(|set| {
-                    let deadlines = wakeup_deadlines(&timers, &work.moves[set]);
-                    work.order
-                        .iter()
-                        .map(|&key| (key, deadlines[key as usize]))
-                        .collect()
-                });
+                let (timers, first) = empty_wakeups::<W>(work);
+                let moves = moves_in_order(&timers, work);
                 (timers, first, moves)
             },
             |(timers, first, moves)| {
-                for (key, &at) in (0u64..).zip(first.iter()) {
-                    timers.schedule(key, black_box(at));
-                }
+                schedule_all(timers, first);
                 for pass in moves.iter() {
                     for &(key, at) in pass {
                         timers.reschedule(black_box(key), at);
@@ -362,21 +362,29 @@ fn deferred<D: Deferrals>(work: &Workload) -> (D, Vec<D::Id>) {
     (queue, ids)
 }
 
+/// An empty `D` for the items of `work`, their deadlines in its terms, and room for their ids.
+fn empty_deferrals<D: Deferrals>(work: &Workload) -> (D, Vec<D::At>, Vec<D::Id>) {
+    let queue = D::with_capacity(work.len());
+    let at = work.deadlines.iter().map(|&offset| queue.at(offset)).collect();
+    (queue, at, Vec::with_capacity(work.len()))
+}
+
+/// Defers item `i` at `at[i]` for every `i`, its id into `ids` (timed: the bodies' defer pass).
+#[inline]
+fn defer_all<D: Deferrals>(queue: &mut D, at: &[D::At], ids: &mut Vec<D::Id>) {
+    for (item, &at) in (0u64..).zip(at) {
+        ids.push(queue.defer(item, black_box(at)));
+    }
+}
+
 /// Defer: `iters` times, defers the items `0..n` of `work` into an empty structure.
 pub fn resume_defer<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
     D::scope(|| {
         repeat(
             iters,
-            || {
-                let queue = D::with_capacity(work.len());
-                let at: Vec<D::At> = work.deadlines.iter().map(|&o| queue.at(o)).collect();
-                let ids = Vec::with_capacity(work.len());
-                (queue, at, ids)
-            },
+            || empty_deferrals::<D>(work),
             |(queue, at, ids)| {
-                for (item, &at) in (0u64..).zip(at.iter()) {
-                    ids.push(queue.defer(item, black_box(at)));
-                }
+                defer_all(queue, at, ids);
             },
         )
     })
@@ -448,21 +456,13 @@ pub fn resume_expiry<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
 ///
 /// When a cancel does not hand back its item, or the items popped are not exactly those not cancelled.
 pub fn resume_life<D: Deferrals>(work: &Workload, iters: u64) -> Duration {
-    let cancels = life_cancels(work);
-    let fired = life_fired(work, &cancels);
+    let (cancels, fired) = life_plan(work);
     D::scope(|| {
         repeat(
             iters,
-            || {
-                let queue = D::with_capacity(work.len());
-                let at: Vec<D::At> = work.deadlines.iter().map(|&o| queue.at(o)).collect();
-                let ids = Vec::with_capacity(work.len());
-                (queue, at, ids)
-            },
+            || empty_deferrals::<D>(work),
             |(queue, at, ids)| {
-                for (item, &at) in (0u64..).zip(at.iter()) {
-                    ids.push(queue.defer(item, black_box(at)));
-                }
+                defer_all(queue, at, ids);
                 for &item in &cancels {
                     let back = queue.cancel(black_box(ids[item as usize]));
                     assert_eq!(back, Some(item), "the cancel did not hand the item back");
