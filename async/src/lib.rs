@@ -48,12 +48,17 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod alarm;
+mod arbiter;
 mod blocking;
 mod clock;
 mod control;
 mod deadline_heap;
 mod error;
+mod event;
 mod forward;
+mod inbox;
+mod inbox_stats;
 mod key_index;
 mod loom;
 mod manual_clock;
@@ -83,6 +88,9 @@ pub use ctrlchan_sync::{
     ShutdownError, Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
+pub use event::{Event, EventClass, Leftovers};
+pub use inbox::{Inbox, InboxBuilder, InboxError, RequeueError, ResumesAtShutdown, WakeupError};
+pub use inbox_stats::{Depths, InboxStats, ShutdownRecord};
 pub use key_index::{Dense, DenseKey, Hashed, KeyHasher, KeyIndex};
 pub use manual_clock::{ManualClock, ManualSleep};
 pub use ready::Sources;

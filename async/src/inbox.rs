@@ -1,0 +1,647 @@
+//! The node's one receive point: [`Inbox`], over a [`Receiver`], a [`WakeupHeap`] and a
+//! [`ResumeQueue`], with one sleep from a [`Timer`].
+//!
+//! # Arbitration
+//!
+//! Each receive delivers one [`Event`], chosen by these rules in order:
+//!
+//! 1. **Lifecycle first.** A Drain comes at once. A forced Shutdown (by `force()`, or a graceful one whose
+//!    deadline has passed by the inbox's clock) comes at once, whatever is buffered, and is the last
+//!    event. A graceful Shutdown is taken and held: it comes, not forced, once the node is finished
+//!    (below), or forced at its deadline, through the inbox's own sleep if the node is parked.
+//! 2. **Graceful release.** With a graceful Shutdown held, the Shutdown comes as soon as the node is
+//!    finished: `UpstreamClosed` delivered (the data lane closed by upstream and drained), every resume
+//!    handed out (or, with [`ResumesAtShutdown::HandBack`], left for [`Inbox::leftovers`]), and the
+//!    control lane closed and drained. Never on a momentary empty queue.
+//! 3. **A data item first** when admission is open and `control_burst` non-data events came since the
+//!    last data item (`arbiter.rs`).
+//! 4. **Control, signals, due wakeups, due resumes, in rotation**: each receive offers the four classes
+//!    starting after the one served last. With a graceful Shutdown held, every resume is due at once
+//!    (in deadline order, with its id), unless they are handed back.
+//! 5. **Data** when admission is open, and nothing else is ready.
+//!
+//! Bounds (`arbiter.rs`): a due wakeup or resume, a queued control message or a raised signal waits for
+//! at most `3 + 1 + 3 / control_burst` other events (4 with any `control_burst >= 4`, the default being
+//! 32), and a data item at the head of the lane for at most `control_burst`.
+//!
+//! # Time
+//!
+//! Expiry is judged by [`Clock::now`](crate::Clock::now) of the inbox's timer, never by a sleep
+//! completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes and a
+//! held graceful Shutdown's deadline, and moves it only when that earliest deadline changes.
+
+use core::fmt;
+use core::future::poll_fn;
+use core::hash::Hash;
+use core::marker::PhantomData;
+use core::num::NonZeroU32;
+use core::task::{Context, Poll};
+use std::time::Instant;
+
+use ctrlchan_sync::{Drained, Flavor, Lifecycle, TryRecvError};
+
+use crate::alarm::Alarm;
+use crate::arbiter::{Arbiter, Turn};
+use crate::clock::Timer;
+use crate::event::{Event, Leftovers};
+use crate::inbox_stats::{Depths, InboxStats, ShutdownRecord};
+use crate::ready::Sources;
+use crate::receiver::Receiver;
+use crate::resume_queue::{DeferError, ResumeId, ResumeQueue};
+use crate::timed_slots::ReserveError;
+use crate::wakeup_heap::{Revision, ScheduleError, WakeupHeap};
+
+/// What a graceful Shutdown does with the items still deferred by [`Inbox::requeue_later`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResumesAtShutdown {
+    /// They are all due at once, delivered as `Resume` events (deadline order, with their ids) before
+    /// the Shutdown.
+    #[default]
+    HandOut,
+    /// They are not delivered: [`Inbox::leftovers`] hands them back after the Shutdown.
+    HandBack,
+}
+
+/// Why an inbox could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InboxError {
+    /// No timer was given: the inbox needs one for its clock and its sleep.
+    NoTimer,
+    /// `control_burst` was 0: data would never be owed a turn.
+    ZeroControlBurst,
+    /// The wakeup heap or the resume queue could not be reserved at the capacity asked for.
+    Reserve(ReserveError),
+}
+
+impl fmt::Display for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoTimer => f.write_str("an inbox needs a timer"),
+            Self::ZeroControlBurst => f.write_str("control_burst must be at least 1"),
+            Self::Reserve(error) => write!(f, "cannot reserve the inbox's timers: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for InboxError {}
+
+/// Why [`Inbox::schedule_wakeup`] refused a wakeup. Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WakeupError {
+    /// The inbox delivered its Shutdown: nothing will fire any more.
+    ShuttingDown,
+    /// The wakeup heap refused it (full, or a deadline out of range).
+    Schedule(ScheduleError),
+}
+
+impl fmt::Display for WakeupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShuttingDown => f.write_str("the inbox is shutting down"),
+            Self::Schedule(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for WakeupError {}
+
+/// Why [`Inbox::requeue_later`] refused an item, which comes back inside. Nothing changed.
+///
+/// `Debug` does not require `T: Debug`.
+#[derive(PartialEq, Eq, Clone)]
+#[non_exhaustive]
+pub enum RequeueError<T> {
+    /// The inbox took a Shutdown: a graceful one hands deferred items out at once, and a requeued item
+    /// would come straight back; after the Shutdown nothing is delivered.
+    ShuttingDown(T),
+    /// The resume queue refused it (full, or a deadline out of range).
+    Defer(DeferError<T>),
+}
+
+impl<T> RequeueError<T> {
+    /// Takes the item back.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::ShuttingDown(item) => item,
+            Self::Defer(error) => error.into_inner(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for RequeueError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShuttingDown(_) => f.write_str("ShuttingDown(..)"),
+            Self::Defer(error) => f.debug_tuple("Defer").field(error).finish(),
+        }
+    }
+}
+
+impl<T> fmt::Display for RequeueError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShuttingDown(_) => f.write_str("the inbox is shutting down"),
+            Self::Defer(error) => error.fmt(f),
+        }
+    }
+}
+
+impl<T> std::error::Error for RequeueError<T> {}
+
+/// Where an inbox is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// A graceful Shutdown is held until the node is finished or its deadline passes.
+    Graceful {
+        deadline: Option<Instant>,
+    },
+    /// The Shutdown was delivered: nothing more is.
+    Done,
+}
+
+/// Builds an [`Inbox`]: see [`Inbox::builder`].
+pub struct InboxBuilder<T, C, F: Flavor, Tm, K = u64> {
+    rx: Receiver<T, C, F>,
+    timer: Option<Tm>,
+    wakeups: usize,
+    resumes: usize,
+    control_burst: u32,
+    resumes_at_shutdown: ResumesAtShutdown,
+    keys: PhantomData<fn() -> K>,
+}
+
+impl<T, C, F: Flavor, Tm, K> InboxBuilder<T, C, F, Tm, K> {
+    /// How many wakeups may be scheduled at once (default 64).
+    pub fn wakeups(mut self, capacity: usize) -> Self {
+        self.wakeups = capacity;
+        self
+    }
+
+    /// How many items may be deferred at once (default 1024).
+    pub fn resumes(mut self, capacity: usize) -> Self {
+        self.resumes = capacity;
+        self
+    }
+
+    /// After how many non-data events in a row a data item comes first (default 32; at least 1).
+    pub fn control_burst(mut self, events: u32) -> Self {
+        self.control_burst = events;
+        self
+    }
+
+    /// What a graceful Shutdown does with deferred items (default [`ResumesAtShutdown::HandOut`]).
+    pub fn resumes_at_shutdown(mut self, choice: ResumesAtShutdown) -> Self {
+        self.resumes_at_shutdown = choice;
+        self
+    }
+
+    /// The timer the inbox reads its clock from and sleeps with (required).
+    pub fn timer(mut self, timer: Tm) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+
+    /// The type of the wakeups' keys (default `u64`).
+    pub fn keys<K2: Hash + Eq + Clone>(self) -> InboxBuilder<T, C, F, Tm, K2> {
+        InboxBuilder {
+            rx: self.rx,
+            timer: self.timer,
+            wakeups: self.wakeups,
+            resumes: self.resumes,
+            control_burst: self.control_burst,
+            resumes_at_shutdown: self.resumes_at_shutdown,
+            keys: PhantomData,
+        }
+    }
+}
+
+impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> InboxBuilder<T, C, F, Tm, K> {
+    /// The inbox.
+    ///
+    /// # Errors
+    ///
+    /// [`InboxError::NoTimer`] without a [`timer`](InboxBuilder::timer); [`InboxError::ZeroControlBurst`]
+    /// for a `control_burst` of 0; [`InboxError::Reserve`] when the wakeups or resumes cannot be
+    /// reserved.
+    pub fn build(self) -> Result<Inbox<T, C, F, Tm, K>, InboxError> {
+        let timer = self.timer.ok_or(InboxError::NoTimer)?;
+        let burst = NonZeroU32::new(self.control_burst).ok_or(InboxError::ZeroControlBurst)?;
+        let wakeups = WakeupHeap::try_with_capacity(self.wakeups).map_err(InboxError::Reserve)?;
+        let resumes = ResumeQueue::try_with_capacity(self.resumes).map_err(InboxError::Reserve)?;
+        Ok(Inbox {
+            rx: self.rx,
+            wakeups,
+            resumes,
+            timer,
+            alarm: Alarm::new(),
+            arbiter: Arbiter::new(burst),
+            admission: true,
+            phase: Phase::Running,
+            upstream_closed: false,
+            control_done: false,
+            resumes_at_shutdown: self.resumes_at_shutdown,
+            stats: InboxStats::default(),
+        })
+    }
+}
+
+impl<T, C, F: Flavor, Tm: fmt::Debug, K> fmt::Debug for InboxBuilder<T, C, F, Tm, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboxBuilder")
+            .field("timer", &self.timer)
+            .field("wakeups", &self.wakeups)
+            .field("resumes", &self.resumes)
+            .field("control_burst", &self.control_burst)
+            .field("resumes_at_shutdown", &self.resumes_at_shutdown)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A node's one receive point: lifecycle orders, control, signals, due wakeups, due resumes and data,
+/// one [`Event`] at a time, by the rules of the module docs (lifecycle first; the rest with bounded
+/// unfairness), on any executor.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ctrlchan_async::{Clock, Config, Event, Inbox, ManualClock, mpsc};
+///
+/// # futures::executor::block_on(async {
+/// let (mut tx, rx) = mpsc::channel::<u32, &str>(Config::new(1024, 256))?;
+/// let acks = tx.control_sender();
+/// let clock = ManualClock::new();
+/// let mut inbox = Inbox::builder(rx).wakeups(64).resumes(1024).timer(clock.clone()).build()?;
+///
+/// tx.send(7).await?;
+/// acks.send_control("ack 1").await?;
+/// drop((tx, acks)); // upstream is done
+///
+/// inbox.schedule_wakeup(1, clock.now() + Duration::from_millis(10))?;
+/// clock.advance(Duration::from_millis(10));
+///
+/// let mut seen = Vec::new();
+/// while let Some(event) = inbox.recv().await {
+///     match event {
+///         Event::Data(item) => seen.push(format!("data {item}")),
+///         Event::Control(ack) => seen.push(ack.to_string()),
+///         Event::Wakeup { key, .. } => seen.push(format!("wakeup {key}")),
+///         Event::UpstreamClosed => break,
+///         other => panic!("{other:?}"),
+///     }
+/// }
+/// assert_eq!(seen, ["ack 1", "wakeup 1", "data 7"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct Inbox<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone = u64> {
+    rx: Receiver<T, C, F>,
+    wakeups: WakeupHeap<K>,
+    resumes: ResumeQueue<T>,
+    timer: Tm,
+    alarm: Alarm<Tm::Sleep>,
+    arbiter: Arbiter,
+    admission: bool,
+    phase: Phase,
+    /// `UpstreamClosed` was delivered: the data lane is closed by upstream and drained.
+    upstream_closed: bool,
+    /// The control lane answered `Closed`: closed and drained.
+    control_done: bool,
+    resumes_at_shutdown: ResumesAtShutdown,
+    stats: InboxStats,
+}
+
+impl<T, C, F: Flavor, Tm: Timer> Inbox<T, C, F, Tm> {
+    /// A builder for an inbox over `rx`, with `u64` wakeup keys (see [`keys`](InboxBuilder::keys)):
+    /// set its capacities, its `control_burst` and its timer, then [`build`](InboxBuilder::build).
+    pub fn builder(rx: Receiver<T, C, F>) -> InboxBuilder<T, C, F, Tm, u64> {
+        InboxBuilder {
+            rx,
+            timer: None,
+            wakeups: 64,
+            resumes: 1024,
+            control_burst: 32,
+            resumes_at_shutdown: ResumesAtShutdown::HandOut,
+            keys: PhantomData,
+        }
+    }
+}
+
+impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
+    /// Receives the next event, waiting for one; `None` only after the Shutdown event was delivered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: an event is taken only when it is returned.
+    pub async fn recv(&mut self) -> Option<Event<T, C, K>> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next event: [`recv`](Inbox::recv) as a poll.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<T, C, K>>> {
+        loop {
+            let now = self.timer.now();
+            if let Some(event) = self.try_recv_at(now) {
+                return Poll::Ready(Some(event));
+            }
+            if self.phase == Phase::Done {
+                return Poll::Ready(None);
+            }
+            // Registers for the lanes, then re-checks them: a change after the check above wakes us.
+            if self.rx.poll_ready(cx, self.interest()).is_ready() {
+                continue;
+            }
+            let Some(deadline) = self.next_deadline() else {
+                return Poll::Pending;
+            };
+            match self.alarm.poll(&self.timer, deadline, cx) {
+                Poll::Ready(()) => continue,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Takes the next event that is ready at `now`, without waiting: the sans-io form, for hosts that
+    /// drive their own loop (with [`next_deadline`](Inbox::next_deadline) for when to look again).
+    /// `None` when nothing is ready, and from the Shutdown event on.
+    pub fn try_recv_at(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+        if self.phase == Phase::Done {
+            return None;
+        }
+        let event = self.lifecycle(now).or_else(|| self.arbitrate(now))?;
+        self.count(&event);
+        Some(event)
+    }
+
+    /// The earliest instant at which something of the inbox's own falls due: a wakeup, a resume, or a
+    /// held graceful Shutdown's deadline. `None` when there is none.
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        let shutdown = match self.phase {
+            Phase::Graceful { deadline } => deadline,
+            Phase::Running | Phase::Done => None,
+        };
+        [
+            self.wakeups.next_deadline(),
+            self.resumes.next_deadline(),
+            shutdown,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Opens or closes admission of data: closed, no data item (nor `UpstreamClosed`) is delivered and
+    /// senders feel backpressure once the lane fills; control, signals, wakeups and resumes keep
+    /// flowing. Reopened, the data comes complete and in order.
+    pub fn set_admission(&mut self, open: bool) {
+        self.admission = open;
+    }
+
+    /// Whether data is admitted (it is unless [`set_admission`](Inbox::set_admission) closed it).
+    pub fn admission(&self) -> bool {
+        self.admission
+    }
+
+    /// Schedules a wakeup of `key` at `at`, replacing the key's pending one: the old one never fires.
+    ///
+    /// # Errors
+    ///
+    /// [`WakeupError::ShuttingDown`] once the Shutdown was delivered; [`WakeupError::Schedule`] when the
+    /// heap refuses it (every slot taken, or a deadline out of range).
+    pub fn schedule_wakeup(&mut self, key: K, at: Instant) -> Result<Revision, WakeupError> {
+        let result = if self.phase == Phase::Done {
+            Err(WakeupError::ShuttingDown)
+        } else {
+            self.wakeups.schedule(key, at).map_err(WakeupError::Schedule)
+        };
+        self.stats.refused += u64::from(result.is_err());
+        result
+    }
+
+    /// Cancels the pending wakeup of `key`: `false` when there is none (a no-op).
+    pub fn cancel_wakeup(&mut self, key: &K) -> bool {
+        self.wakeups.cancel(key)
+    }
+
+    /// Defers `item` until `at`: it comes back as a `Resume` event then (the delayed retry of a batch).
+    ///
+    /// # Errors
+    ///
+    /// [`RequeueError::ShuttingDown`] once a Shutdown was taken (see its docs); [`RequeueError::Defer`]
+    /// when the queue is full or the deadline is out of range. The item comes back in the error.
+    pub fn requeue_later(&mut self, item: T, at: Instant) -> Result<ResumeId, RequeueError<T>> {
+        let result = if self.phase == Phase::Running {
+            self.resumes.defer(item, at).map_err(RequeueError::Defer)
+        } else {
+            Err(RequeueError::ShuttingDown(item))
+        };
+        self.stats.refused += u64::from(result.is_err());
+        result
+    }
+
+    /// Takes back the item deferred as `id`; `None` when it is no longer deferred (a no-op).
+    pub fn cancel_resume(&mut self, id: ResumeId) -> Option<T> {
+        self.resumes.cancel(id)
+    }
+
+    /// Once the Shutdown was delivered: everything the inbox still held (data items and control
+    /// messages never delivered, deferred items, and the wakeups that never fired, with their
+    /// revisions), so that nothing is dropped silently. A second call, or a call before the Shutdown,
+    /// hands back nothing.
+    pub fn leftovers(&mut self) -> Leftovers<T, C, K> {
+        let mut left = Leftovers::none();
+        if self.phase != Phase::Done {
+            return left;
+        }
+        for drained in self.rx.drain() {
+            match drained {
+                Drained::Control(message) => left.control.push(message),
+                Drained::Data(item) => left.data.push(item),
+            }
+        }
+        left.resumes.extend(self.resumes.drain());
+        left.wakeups
+            .extend(self.wakeups.drain().map(|wakeup| (wakeup.key, wakeup.revision)));
+        let handed = &mut self.stats.leftovers;
+        handed.data += left.data.len();
+        handed.control += left.control.len();
+        handed.resumes += left.resumes.len();
+        handed.wakeups += left.wakeups.len();
+        left
+    }
+
+    /// A snapshot of the inbox's counts and depths.
+    pub fn stats(&self) -> InboxStats {
+        let mut stats = self.stats.clone();
+        stats.depths = Depths {
+            data: self.rx.len(),
+            control: self.rx.control_len(),
+            resumes: self.resumes.len(),
+            wakeups: self.wakeups.len(),
+        };
+        stats.sleep_resets = self.alarm.resets();
+        stats
+    }
+
+    /// The receiver the inbox reads (to raise a signal's controller, or read a depth).
+    pub fn receiver(&self) -> &Receiver<T, C, F> {
+        &self.rx
+    }
+
+    /// The timer the inbox reads its clock from.
+    pub fn timer(&self) -> &Tm {
+        &self.timer
+    }
+
+    /// Rule 1: takes the pending lifecycle orders; a Drain, or a Shutdown that is forced at `now`, is
+    /// the event. A graceful Shutdown is held (its deadline joins the inbox's own).
+    fn lifecycle(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+        while let Some(order) = self.rx.take_lifecycle() {
+            match order {
+                Lifecycle::Drain => return Some(Event::Drain),
+                Lifecycle::Shutdown { forced: true, .. } => return Some(self.shut_down(true, now)),
+                Lifecycle::Shutdown { deadline, .. } => {
+                    if matches!(self.phase, Phase::Graceful { .. }) {
+                        self.stats.escalations += 1;
+                    }
+                    self.phase = Phase::Graceful { deadline };
+                }
+            }
+        }
+        match self.phase {
+            Phase::Graceful {
+                deadline: Some(deadline),
+            } if deadline <= now => Some(self.shut_down(true, now)),
+            _ => None,
+        }
+    }
+
+    /// Rules 2 to 5.
+    fn arbitrate(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+        if let Some(event) = self.release(now) {
+            return Some(event);
+        }
+        if self.arbiter.data_first()
+            && let Some(event) = self.data()
+        {
+            return Some(event);
+        }
+        for turn in self.arbiter.turns() {
+            if let Some(event) = self.turn(turn, now) {
+                self.arbiter.served(turn);
+                return Some(event);
+            }
+        }
+        // Nothing else: data, or the release that this very look may have made due (a lane found
+        // closed and drained just now).
+        self.data().or_else(|| self.release(now))
+    }
+
+    /// Rule 2: the graceful Shutdown, once the node is finished: upstream closed and drained, resumes
+    /// handed out (or to be handed back), control lane closed and drained.
+    fn release(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+        let finished = matches!(self.phase, Phase::Graceful { .. })
+            && self.upstream_closed
+            && self.control_done
+            && (self.resumes.is_empty() || self.resumes_at_shutdown == ResumesAtShutdown::HandBack);
+        finished.then(|| self.shut_down(false, now))
+    }
+
+    /// The event of one non-data class, if it has one.
+    fn turn(&mut self, turn: Turn, now: Instant) -> Option<Event<T, C, K>> {
+        match turn {
+            Turn::Control if !self.control_done => match self.rx.try_recv_control() {
+                Ok(message) => Some(Event::Control(message)),
+                Err(TryRecvError::Closed) => {
+                    self.control_done = true;
+                    None
+                }
+                Err(TryRecvError::Empty) => None,
+            },
+            Turn::Control => None,
+            Turn::Signals => {
+                let raised = self.rx.take_signals();
+                (!raised.is_empty()).then_some(Event::Signals(raised))
+            }
+            Turn::Wakeup => self.wakeups.pop_due(now).map(|wakeup| Event::Wakeup {
+                key: wakeup.key,
+                revision: wakeup.revision,
+            }),
+            Turn::Resume => {
+                let resumed = match (self.phase, self.resumes_at_shutdown) {
+                    (Phase::Graceful { .. }, ResumesAtShutdown::HandOut) => self.resumes.drain().next(),
+                    (Phase::Graceful { .. }, ResumesAtShutdown::HandBack) => None,
+                    _ => self.resumes.pop_due(now),
+                };
+                resumed.map(|(id, item)| Event::Resume { id, item })
+            }
+        }
+    }
+
+    /// A data item, or `UpstreamClosed` once, if admission is open.
+    fn data(&mut self) -> Option<Event<T, C, K>> {
+        if !self.admission || self.upstream_closed {
+            return None;
+        }
+        let event = match self.rx.try_recv() {
+            Ok(item) => Event::Data(item),
+            Err(TryRecvError::Closed) => {
+                self.upstream_closed = true;
+                Event::UpstreamClosed
+            }
+            Err(TryRecvError::Empty) => return None,
+        };
+        self.arbiter.served_data();
+        Some(event)
+    }
+
+    /// The Shutdown event: the inbox is done, and its lanes are closed to senders (what they held
+    /// waits for [`leftovers`](Inbox::leftovers)).
+    fn shut_down(&mut self, forced: bool, now: Instant) -> Event<T, C, K> {
+        self.phase = Phase::Done;
+        self.rx.close();
+        self.stats.shutdown = Some(ShutdownRecord { forced, at: now });
+        Event::Shutdown { forced }
+    }
+
+    /// What the receive must be woken for now.
+    fn interest(&self) -> Sources {
+        let mut interest = Sources::LIFECYCLE | Sources::SIGNALS;
+        if !self.control_done {
+            interest |= Sources::CONTROL;
+        }
+        if self.admission && !self.upstream_closed {
+            interest |= Sources::DATA;
+        }
+        interest
+    }
+
+    fn count(&mut self, event: &Event<T, C, K>) {
+        self.stats.delivered[event.class().index()] += 1;
+        if let Event::Signals(set) = event {
+            self.stats.signals += u64::from(set.len());
+        }
+    }
+}
+
+impl<T, C, F: Flavor, Tm: Timer + fmt::Debug, K: Hash + Eq + Clone> fmt::Debug
+    for Inbox<T, C, F, Tm, K>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("phase", &self.phase)
+            .field("admission", &self.admission)
+            .field("upstream_closed", &self.upstream_closed)
+            .field("control_done", &self.control_done)
+            .field("arbiter", &self.arbiter)
+            .field("control_burst", &self.arbiter.burst())
+            .field("alarm", &self.alarm)
+            .field("timer", &self.timer)
+            .field("wakeups", &self.wakeups.len())
+            .field("resumes", &self.resumes.len())
+            .finish_non_exhaustive()
+    }
+}
