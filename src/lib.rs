@@ -3,6 +3,8 @@
 //! * [`spsc`] and [`mpsc`] are the channels with waits (async on any executor, or blocking on plain
 //!   threads) from the async layer, [`ctrlchan_async`];
 //! * [`sync`] is the bare lock-free core, [`ctrlchan_sync`]: the same handles with `try_*` calls only;
+//! * [`Inbox`] is a node's one receive point over a receiver, its wakeups and its delayed retries:
+//!   one [`Event`] at a time, lifecycle orders first, the rest with bounded unfairness;
 //! * [`WakeupHeap`], [`ResumeQueue`] and the [`Clock`] / [`Timer`] traits are a node's own time: keyed
 //!   wakeups and delayed retries with no lock and no runtime.
 //!

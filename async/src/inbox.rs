@@ -1,39 +1,9 @@
 //! The node's one receive point: [`Inbox`], over a [`Receiver`], a [`WakeupHeap`] and a
 //! [`ResumeQueue`], with one sleep from a [`Timer`].
-//!
-//! # Arbitration
-//!
-//! Each receive delivers one [`Event`], chosen by these rules in order:
-//!
-//! 1. **Lifecycle first.** A Drain comes at once. A forced Shutdown (by `force()`, or a graceful one whose
-//!    deadline has passed by the inbox's clock) comes at once, whatever is buffered, and is the last
-//!    event. A graceful Shutdown is taken and held: it comes, not forced, once the node is finished
-//!    (below), or forced at its deadline, through the inbox's own sleep if the node is parked.
-//! 2. **Graceful release.** With a graceful Shutdown held, the Shutdown comes as soon as the node is
-//!    finished: `UpstreamClosed` delivered (the data lane closed by upstream and drained), every resume
-//!    handed out (or, with [`ResumesAtShutdown::HandBack`], left for [`Inbox::leftovers`]), and the
-//!    control lane closed and drained. Never on a momentary empty queue.
-//! 3. **A data item first** when admission is open and `control_burst` non-data events came since the
-//!    last data item (`arbiter.rs`).
-//! 4. **Control, signals, due wakeups, due resumes, in rotation**: each receive offers the four classes
-//!    starting after the one served last. With a graceful Shutdown held, every resume is due at once
-//!    (in deadline order, with its id), unless they are handed back.
-//! 5. **Data** when admission is open, and nothing else is ready.
-//!
-//! Bounds (`arbiter.rs`): a due wakeup or resume, a queued control message or a raised signal waits for
-//! at most `3 + 1 + 3 / control_burst` other events (4 with any `control_burst >= 4`, the default being
-//! 32), and a data item at the head of the lane for at most `control_burst`.
-//!
-//! # Time
-//!
-//! Expiry is judged by [`Clock::now`](crate::Clock::now) of the inbox's timer, never by a sleep
-//! completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes and a
-//! held graceful Shutdown's deadline, and moves it only when that earliest deadline changes.
 
 use core::fmt;
 use core::future::poll_fn;
 use core::hash::Hash;
-use core::marker::PhantomData;
 use core::num::NonZeroU32;
 use core::task::{Context, Poll};
 use std::time::Instant;
@@ -48,7 +18,6 @@ use crate::inbox_stats::{Depths, InboxStats, ShutdownRecord};
 use crate::ready::Sources;
 use crate::receiver::Receiver;
 use crate::resume_queue::{DeferError, ResumeId, ResumeQueue};
-use crate::timed_slots::ReserveError;
 use crate::wakeup_heap::{Revision, ScheduleError, WakeupHeap};
 
 /// What a graceful Shutdown does with the items still deferred by [`Inbox::requeue_later`].
@@ -61,30 +30,6 @@ pub enum ResumesAtShutdown {
     /// They are not delivered: [`Inbox::leftovers`] hands them back after the Shutdown.
     HandBack,
 }
-
-/// Why an inbox could not be built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum InboxError {
-    /// No timer was given: the inbox needs one for its clock and its sleep.
-    NoTimer,
-    /// `control_burst` was 0: data would never be owed a turn.
-    ZeroControlBurst,
-    /// The wakeup heap or the resume queue could not be reserved at the capacity asked for.
-    Reserve(ReserveError),
-}
-
-impl fmt::Display for InboxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoTimer => f.write_str("an inbox needs a timer"),
-            Self::ZeroControlBurst => f.write_str("control_burst must be at least 1"),
-            Self::Reserve(error) => write!(f, "cannot reserve the inbox's timers: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for InboxError {}
 
 /// Why [`Inbox::schedule_wakeup`] refused a wakeup. Nothing changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +95,10 @@ impl<T> fmt::Display for RequeueError<T> {
 
 impl<T> std::error::Error for RequeueError<T> {}
 
+/// The instant a receive judges expiry by: given (`try_recv_at`), or read from the timer the first time
+/// a receive needs it (`poll_recv`), so that a receive that looks at nothing timed reads no clock.
+struct Now(Option<Instant>);
+
 /// Where an inbox is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -162,107 +111,37 @@ enum Phase {
     Done,
 }
 
-/// Builds an [`Inbox`]: see [`Inbox::builder`].
-pub struct InboxBuilder<T, C, F: Flavor, Tm, K = u64> {
-    rx: Receiver<T, C, F>,
-    timer: Option<Tm>,
-    wakeups: usize,
-    resumes: usize,
-    control_burst: u32,
-    resumes_at_shutdown: ResumesAtShutdown,
-    keys: PhantomData<fn() -> K>,
-}
-
-impl<T, C, F: Flavor, Tm, K> InboxBuilder<T, C, F, Tm, K> {
-    /// How many wakeups may be scheduled at once (default 64).
-    pub fn wakeups(mut self, capacity: usize) -> Self {
-        self.wakeups = capacity;
-        self
-    }
-
-    /// How many items may be deferred at once (default 1024).
-    pub fn resumes(mut self, capacity: usize) -> Self {
-        self.resumes = capacity;
-        self
-    }
-
-    /// After how many non-data events in a row a data item comes first (default 32; at least 1).
-    pub fn control_burst(mut self, events: u32) -> Self {
-        self.control_burst = events;
-        self
-    }
-
-    /// What a graceful Shutdown does with deferred items (default [`ResumesAtShutdown::HandOut`]).
-    pub fn resumes_at_shutdown(mut self, choice: ResumesAtShutdown) -> Self {
-        self.resumes_at_shutdown = choice;
-        self
-    }
-
-    /// The timer the inbox reads its clock from and sleeps with (required).
-    pub fn timer(mut self, timer: Tm) -> Self {
-        self.timer = Some(timer);
-        self
-    }
-
-    /// The type of the wakeups' keys (default `u64`).
-    pub fn keys<K2: Hash + Eq + Clone>(self) -> InboxBuilder<T, C, F, Tm, K2> {
-        InboxBuilder {
-            rx: self.rx,
-            timer: self.timer,
-            wakeups: self.wakeups,
-            resumes: self.resumes,
-            control_burst: self.control_burst,
-            resumes_at_shutdown: self.resumes_at_shutdown,
-            keys: PhantomData,
-        }
-    }
-}
-
-impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> InboxBuilder<T, C, F, Tm, K> {
-    /// The inbox.
-    ///
-    /// # Errors
-    ///
-    /// [`InboxError::NoTimer`] without a [`timer`](InboxBuilder::timer); [`InboxError::ZeroControlBurst`]
-    /// for a `control_burst` of 0; [`InboxError::Reserve`] when the wakeups or resumes cannot be
-    /// reserved.
-    pub fn build(self) -> Result<Inbox<T, C, F, Tm, K>, InboxError> {
-        let timer = self.timer.ok_or(InboxError::NoTimer)?;
-        let burst = NonZeroU32::new(self.control_burst).ok_or(InboxError::ZeroControlBurst)?;
-        let wakeups = WakeupHeap::try_with_capacity(self.wakeups).map_err(InboxError::Reserve)?;
-        let resumes = ResumeQueue::try_with_capacity(self.resumes).map_err(InboxError::Reserve)?;
-        Ok(Inbox {
-            rx: self.rx,
-            wakeups,
-            resumes,
-            timer,
-            alarm: Alarm::new(),
-            arbiter: Arbiter::new(burst),
-            admission: true,
-            phase: Phase::Running,
-            upstream_closed: false,
-            control_done: false,
-            resumes_at_shutdown: self.resumes_at_shutdown,
-            stats: InboxStats::default(),
-        })
-    }
-}
-
-impl<T, C, F: Flavor, Tm: fmt::Debug, K> fmt::Debug for InboxBuilder<T, C, F, Tm, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InboxBuilder")
-            .field("timer", &self.timer)
-            .field("wakeups", &self.wakeups)
-            .field("resumes", &self.resumes)
-            .field("control_burst", &self.control_burst)
-            .field("resumes_at_shutdown", &self.resumes_at_shutdown)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A node's one receive point: lifecycle orders, control, signals, due wakeups, due resumes and data,
-/// one [`Event`] at a time, by the rules of the module docs (lifecycle first; the rest with bounded
-/// unfairness), on any executor.
+/// one [`Event`] at a time (lifecycle first; the rest with bounded unfairness), on any executor.
+///
+/// # Arbitration
+///
+/// Each receive delivers one [`Event`], chosen by these rules in order:
+///
+/// 1. **Lifecycle first.** A Drain comes at once. A forced Shutdown (by `force()`, or a graceful one whose
+///    deadline has passed by the inbox's clock) comes at once, whatever is buffered, and is the last
+///    event. A graceful Shutdown is taken and held: it comes, not forced, once the node is finished
+///    (below), or forced at its deadline, through the inbox's own sleep if the node is parked.
+/// 2. **Graceful release.** With a graceful Shutdown held, the Shutdown comes as soon as the node is
+///    finished: `UpstreamClosed` delivered (the data lane closed by upstream and drained), every resume
+///    handed out (or, with [`ResumesAtShutdown::HandBack`], left for [`Inbox::leftovers`]), and the
+///    control lane closed and drained. Never on a momentary empty queue.
+/// 3. **A data item first** when admission is open and `control_burst` non-data events came since the
+///    last data item (see the bounds below).
+/// 4. **Control, signals, due wakeups, due resumes, in rotation**: each receive offers the four classes
+///    starting after the one served last. With a graceful Shutdown held, every resume is due at once
+///    (in deadline order, with its id), unless they are handed back.
+/// 5. **Data** when admission is open, and nothing else is ready.
+///
+/// Bounds: a due wakeup or resume, a queued control message or a raised signal waits for
+/// at most `3 + 1 + 3 / control_burst` other events (4 with any `control_burst >= 4`, the default being
+/// 32), and a data item at the head of the lane for at most `control_burst`.
+///
+/// # Time
+///
+/// Expiry is judged by [`Clock::now`](crate::Clock::now) of the inbox's timer, never by a sleep
+/// completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes and a
+/// held graceful Shutdown's deadline, and moves it only when that earliest deadline changes.
 ///
 /// # Examples
 ///
@@ -314,23 +193,31 @@ pub struct Inbox<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone = u64> {
     stats: InboxStats,
 }
 
-impl<T, C, F: Flavor, Tm: Timer> Inbox<T, C, F, Tm> {
-    /// A builder for an inbox over `rx`, with `u64` wakeup keys (see [`keys`](InboxBuilder::keys)):
-    /// set its capacities, its `control_burst` and its timer, then [`build`](InboxBuilder::build).
-    pub fn builder(rx: Receiver<T, C, F>) -> InboxBuilder<T, C, F, Tm, u64> {
-        InboxBuilder {
+impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
+    /// The inbox the builder made: over `rx`, with these timers and rules, nothing delivered yet.
+    pub(crate) fn new(
+        rx: Receiver<T, C, F>,
+        timer: Tm,
+        (wakeups, resumes): (WakeupHeap<K>, ResumeQueue<T>),
+        burst: NonZeroU32,
+        resumes_at_shutdown: ResumesAtShutdown,
+    ) -> Self {
+        Self {
             rx,
-            timer: None,
-            wakeups: 64,
-            resumes: 1024,
-            control_burst: 32,
-            resumes_at_shutdown: ResumesAtShutdown::HandOut,
-            keys: PhantomData,
+            wakeups,
+            resumes,
+            timer,
+            alarm: Alarm::new(),
+            arbiter: Arbiter::new(burst),
+            admission: true,
+            phase: Phase::Running,
+            upstream_closed: false,
+            control_done: false,
+            resumes_at_shutdown,
+            stats: InboxStats::default(),
         }
     }
-}
 
-impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// Receives the next event, waiting for one; `None` only after the Shutdown event was delivered.
     ///
     /// # Cancel safety
@@ -343,8 +230,8 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// Polls for the next event: [`recv`](Inbox::recv) as a poll.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<T, C, K>>> {
         loop {
-            let now = self.timer.now();
-            if let Some(event) = self.try_recv_at(now) {
+            // The clock is read only if something timed is looked at (`Now`).
+            if let Some(event) = self.next_event(&mut Now(None)) {
                 return Poll::Ready(Some(event));
             }
             if self.phase == Phase::Done {
@@ -368,12 +255,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// drive their own loop (with [`next_deadline`](Inbox::next_deadline) for when to look again).
     /// `None` when nothing is ready, and from the Shutdown event on.
     pub fn try_recv_at(&mut self, now: Instant) -> Option<Event<T, C, K>> {
-        if self.phase == Phase::Done {
-            return None;
-        }
-        let event = self.lifecycle(now).or_else(|| self.arbitrate(now))?;
-        self.count(&event);
-        Some(event)
+        self.next_event(&mut Now(Some(now)))
     }
 
     /// The earliest instant at which something of the inbox's own falls due: a wakeup, a resume, or a
@@ -496,9 +378,24 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         &self.timer
     }
 
+    /// The next event that is ready at `now`, counted.
+    fn next_event(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
+        if self.phase == Phase::Done {
+            return None;
+        }
+        let event = self.lifecycle(now).or_else(|| self.arbitrate(now))?;
+        self.count(&event);
+        Some(event)
+    }
+
+    /// The instant `now` stands for: read from the timer at the first call that needs it.
+    fn read(&self, now: &mut Now) -> Instant {
+        *now.0.get_or_insert_with(|| self.timer.now())
+    }
+
     /// Rule 1: takes the pending lifecycle orders; a Drain, or a Shutdown that is forced at `now`, is
     /// the event. A graceful Shutdown is held (its deadline joins the inbox's own).
-    fn lifecycle(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+    fn lifecycle(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
         while let Some(order) = self.rx.take_lifecycle() {
             match order {
                 Lifecycle::Drain => return Some(Event::Drain),
@@ -514,13 +411,13 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         match self.phase {
             Phase::Graceful {
                 deadline: Some(deadline),
-            } if deadline <= now => Some(self.shut_down(true, now)),
+            } if deadline <= self.read(now) => Some(self.shut_down(true, now)),
             _ => None,
         }
     }
 
     /// Rules 2 to 5.
-    fn arbitrate(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+    fn arbitrate(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
         if let Some(event) = self.release(now) {
             return Some(event);
         }
@@ -542,7 +439,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
 
     /// Rule 2: the graceful Shutdown, once the node is finished: upstream closed and drained, resumes
     /// handed out (or to be handed back), control lane closed and drained.
-    fn release(&mut self, now: Instant) -> Option<Event<T, C, K>> {
+    fn release(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
         let finished = matches!(self.phase, Phase::Graceful { .. })
             && self.upstream_closed
             && self.control_done
@@ -551,7 +448,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     }
 
     /// The event of one non-data class, if it has one.
-    fn turn(&mut self, turn: Turn, now: Instant) -> Option<Event<T, C, K>> {
+    fn turn(&mut self, turn: Turn, now: &mut Now) -> Option<Event<T, C, K>> {
         match turn {
             Turn::Control if !self.control_done => match self.rx.try_recv_control() {
                 Ok(message) => Some(Event::Control(message)),
@@ -566,15 +463,17 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
                 let raised = self.rx.take_signals();
                 (!raised.is_empty()).then_some(Event::Signals(raised))
             }
-            Turn::Wakeup => self.wakeups.pop_due(now).map(|wakeup| Event::Wakeup {
+            Turn::Wakeup if self.wakeups.is_empty() => None,
+            Turn::Wakeup => self.wakeups.pop_due(self.read(now)).map(|wakeup| Event::Wakeup {
                 key: wakeup.key,
                 revision: wakeup.revision,
             }),
+            Turn::Resume if self.resumes.is_empty() => None,
             Turn::Resume => {
                 let resumed = match (self.phase, self.resumes_at_shutdown) {
                     (Phase::Graceful { .. }, ResumesAtShutdown::HandOut) => self.resumes.drain().next(),
                     (Phase::Graceful { .. }, ResumesAtShutdown::HandBack) => None,
-                    _ => self.resumes.pop_due(now),
+                    _ => self.resumes.pop_due(self.read(now)),
                 };
                 resumed.map(|(id, item)| Event::Resume { id, item })
             }
@@ -600,10 +499,11 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
 
     /// The Shutdown event: the inbox is done, and its lanes are closed to senders (what they held
     /// waits for [`leftovers`](Inbox::leftovers)).
-    fn shut_down(&mut self, forced: bool, now: Instant) -> Event<T, C, K> {
+    fn shut_down(&mut self, forced: bool, now: &mut Now) -> Event<T, C, K> {
+        let at = self.read(now);
         self.phase = Phase::Done;
         self.rx.close();
-        self.stats.shutdown = Some(ShutdownRecord { forced, at: now });
+        self.stats.shutdown = Some(ShutdownRecord { forced, at });
         Event::Shutdown { forced }
     }
 

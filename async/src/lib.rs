@@ -13,6 +13,11 @@
 //!
 //! With the `stream` feature, [`Receiver`] is a `futures_core::Stream` of its data items.
 //!
+//! A node's receive loop sits on an [`Inbox`]: one [`Event`] at a time from its receiver, its own
+//! wakeups and its delayed retries, lifecycle orders first and the rest with bounded unfairness (the
+//! rules and bounds are in the [`Inbox`] docs), until a Shutdown after which
+//! [`Inbox::leftovers`] hands back whatever is left.
+//!
 //! Node-local time, with no lock and no runtime: [`WakeupHeap`] (keyed one-shot wakeups: schedule
 //! replaces, cancel, pop what is due), [`ResumeQueue`] (items deferred until a deadline, handed back when
 //! full), and the [`Clock`] / [`Timer`] / [`Sleep`] traits with [`SystemClock`], [`ManualClock`] for
@@ -58,6 +63,7 @@ mod error;
 mod event;
 mod forward;
 mod inbox;
+mod inbox_builder;
 mod inbox_stats;
 mod key_index;
 mod loom;
@@ -89,7 +95,8 @@ pub use ctrlchan_sync::{
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
 pub use event::{Event, EventClass, Leftovers};
-pub use inbox::{Inbox, InboxBuilder, InboxError, RequeueError, ResumesAtShutdown, WakeupError};
+pub use inbox::{Inbox, RequeueError, ResumesAtShutdown, WakeupError};
+pub use inbox_builder::{InboxBuilder, InboxError};
 pub use inbox_stats::{Depths, InboxStats, ShutdownRecord};
 pub use key_index::{Dense, DenseKey, Hashed, KeyHasher, KeyIndex};
 pub use manual_clock::{ManualClock, ManualSleep};
@@ -128,6 +135,12 @@ macro_rules! assert_send_futures {
             assert_send(&rx.recv());
             assert_send(&rx.recv_control());
             assert_send(&rx.ready(Sources::ALL));
+        };
+        // A node's inbox moves to its thread (or task) with its receive future.
+        const _: fn(&mut Inbox<u8, u8, $flavor, ManualClock>) = |inbox| {
+            fn assert_send<T: Send>(_: &T) {}
+            assert_send(inbox);
+            assert_send(&inbox.recv());
         };
     };
 }

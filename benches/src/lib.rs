@@ -41,6 +41,7 @@
 mod async_queues;
 mod blocking_queues;
 mod cpus;
+mod inbox_node;
 mod timers;
 
 pub use async_queues::{
@@ -48,6 +49,7 @@ pub use async_queues::{
     TokioMpsc, async_pairs, stream_async,
 };
 pub use blocking_queues::{BlockingPop, BlockingPush, StdSyncChannel, stream_blocking};
+pub use inbox_node::{COMPLETIONS, Control, InboxNode, runtime as inbox_runtime};
 pub use timers::{
     Deferrals, DelayKeys, DelayQueueDeferrals, DelayQueueHashedWakeups, DelayQueueWakeups,
     HeapDeferrals, LIFE_STEPS, OursDeferrals, OursDenseWakeups, OursWakeups, PriorityQueueWakeups,
