@@ -25,9 +25,6 @@
 //! * `ours_wakeup_pop_due`: `pop_due` of every one of 1000 live keys, all due;
 //! * `ours_resume_defer_pop`: `ResumeQueue::defer` + `pop_due` with 1000 items queued, all due: each
 //!   defer adds a later item and each pop takes the earliest due one, so 1000 stay queued.
-//! * `ours_inbox_*`: the Inbox's receive path (`try_recv_at`) per event class, over an mpsc channel:
-//!   `data`, `control`, `wakeup` and `resume` take 1000 events of that class, ready before the count
-//!   (nothing else ready); `signal` counts `raise` + the receive of its `Signals` event.
 //!
 //! Peers (printed beside ours, not budgeted): `peer_rtrb`, `peer_array_queue`,
 //! `peer_crossbeam_channel`, all through the same `pairs` body as ours; `peer_tokio_mpsc_async`
@@ -43,9 +40,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{
-    Clock, Dense, Event, Hashed, Inbox, KeyIndex, ManualClock, Mpsc, ResumeQueue, WakeupHeap,
-};
+use ctrlchan_async::{Dense, Hashed, KeyIndex, ResumeQueue, WakeupHeap};
 use ctrlchan_benches::{
     ArrayQueue, AsyncMpsc, AsyncPop, AsyncPush, AsyncSpsc, CAPACITY, CrossbeamChannel, OursMpsc,
     OursSpsc, Pop, Push, Queue, Rtrb, TokioMpsc, WINDOW, Workload, async_pairs, pairs,
@@ -330,94 +325,6 @@ fn peer_tokio_mpsc_async(ends: Ends<TokioMpsc>) -> (Ends<TokioMpsc>, u64) {
     black_box(ready_async_pairs::<TokioMpsc>(ends))
 }
 
-/// An inbox over an mpsc channel of `u64`, its sender, and the instant its events are judged at.
-type NodeInbox = (
-    ctrlchan_async::Sender<u64, u64, Mpsc>,
-    Inbox<u64, u64, Mpsc, ManualClock>,
-    Instant,
-);
-
-/// A node's inbox with room for `N` of everything and nothing ready.
-fn inbox_empty(_: u64) -> NodeInbox {
-    let capacity = N as usize;
-    let (tx, rx) = ctrlchan_async::mpsc::channel::<u64, u64>(Config::new(capacity, capacity))
-        .expect("a valid capacity");
-    let clock = ManualClock::new();
-    let inbox = Inbox::builder(rx)
-        .wakeups(capacity)
-        .resumes(capacity)
-        .timer(clock.clone())
-        .build()
-        .expect("a valid inbox");
-    (tx, inbox, clock.now())
-}
-
-/// The inbox with `N` events of one class ready (`class`: 0 data, 1 control, 2 wakeups, 3 resumes).
-fn inbox_ready(class: u64) -> NodeInbox {
-    let (tx, mut inbox, now) = inbox_empty(class);
-    for i in 0..N {
-        match class {
-            0 => tx.try_send(i).expect("room"),
-            1 => tx.try_send_control(i).expect("room"),
-            2 => drop(inbox.schedule_wakeup(i, now).expect("room")),
-            _ => drop(inbox.requeue_later(i, now).expect("room")),
-        }
-    }
-    (tx, inbox, now)
-}
-
-/// Takes `N` events, each through `try_recv_at`, and sums what they carry.
-fn take_events((tx, mut inbox, now): NodeInbox) -> (NodeInbox, u64) {
-    let mut sum = 0u64;
-    for _ in 0..N {
-        sum = sum.wrapping_add(match inbox.try_recv_at(black_box(now)) {
-            Some(Event::Data(i) | Event::Control(i) | Event::Wakeup { key: i, .. }) => i,
-            Some(Event::Resume { item, .. }) => item,
-            other => panic!("unexpected {other:?}"),
-        });
-    }
-    black_box(((tx, inbox, now), sum))
-}
-
-#[library_benchmark]
-#[bench::events(args = (0), setup = inbox_ready)]
-fn ours_inbox_data(node: NodeInbox) -> (NodeInbox, u64) {
-    take_events(node)
-}
-
-#[library_benchmark]
-#[bench::events(args = (1), setup = inbox_ready)]
-fn ours_inbox_control(node: NodeInbox) -> (NodeInbox, u64) {
-    take_events(node)
-}
-
-#[library_benchmark]
-#[bench::events(args = (2), setup = inbox_ready)]
-fn ours_inbox_wakeup(node: NodeInbox) -> (NodeInbox, u64) {
-    take_events(node)
-}
-
-#[library_benchmark]
-#[bench::events(args = (3), setup = inbox_ready)]
-fn ours_inbox_resume(node: NodeInbox) -> (NodeInbox, u64) {
-    take_events(node)
-}
-
-#[library_benchmark]
-#[bench::pairs(args = (0), setup = inbox_empty)]
-fn ours_inbox_signal((tx, mut inbox, now): NodeInbox) -> (NodeInbox, u64) {
-    let signal = Signal::new(7).expect("a valid signal");
-    let mut bits = 0u64;
-    for _ in 0..N {
-        assert_eq!(tx.raise(black_box(signal)), Ok(true), "the flag was up");
-        match inbox.try_recv_at(black_box(now)) {
-            Some(Event::Signals(set)) => bits = bits.wrapping_add(set.bits()),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    black_box(((tx, inbox, now), bits))
-}
-
 library_benchmark_group!(
     name = ours,
     benchmarks = [
@@ -432,12 +339,7 @@ library_benchmark_group!(
         ours_wakeup_dense_schedule,
         ours_wakeup_cancel_reschedule,
         ours_wakeup_pop_due,
-        ours_resume_defer_pop,
-        ours_inbox_data,
-        ours_inbox_control,
-        ours_inbox_signal,
-        ours_inbox_wakeup,
-        ours_inbox_resume
+        ours_resume_defer_pop
     ]
 );
 library_benchmark_group!(
