@@ -27,7 +27,8 @@
 //! | `tests/signals.rs` | raises from two threads vs `take_signals`: coalescing and publication |
 //! | `tests/wait.rs` | the async layer's waits (`ctrlchan-async`): `recv`, `send`, `send_control`, `ready` parked in `loom::future::block_on` vs a send, a receive, a close, a drop or a lifecycle order: no lost wakeup |
 //!
-//! Each model keeps to two or three threads (the main one included) and small `u32` payloads. The
+//! Each model keeps to two or three threads (the main one included) and small `u32` payloads. Channels
+//! are built through the test kit's `Both` flavors (`ctrlchan-testkit`, without its runtimes). The
 //! preemption bound comes from `LOOM_MAX_PREEMPTIONS` (default 3); every model finishes at 3.
 //!
 //! # Reading a failure

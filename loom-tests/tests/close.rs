@@ -10,7 +10,8 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, Drained, Flavor, Receiver, Sender, TryRecvError, TrySendError, mpsc, spsc};
+use ctrlchan_sync::{Drained, Flavor, Mpsc, Receiver, Sender, Spsc, TryRecvError, TrySendError};
+use ctrlchan_testkit::flavors::Both;
 use loom::thread;
 use loom_tests::{ATTEMPTS, Lead, Model, recv_for_a_while, recv_rest, recv_until_closed};
 
@@ -61,7 +62,7 @@ fn send_vs_close<F: Flavor>(lead: Lead, tx: Sender<u32, u32, F>, mut rx: Receive
 #[test]
 fn spsc_send_vs_receiver_close() {
     Model::new("spsc_send_vs_receiver_close").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::core::<u32, u32>(1, 1);
         send_vs_close(lead, tx, rx);
     });
 }
@@ -69,7 +70,7 @@ fn spsc_send_vs_receiver_close() {
 #[test]
 fn mpsc_send_vs_receiver_close() {
     Model::new("mpsc_send_vs_receiver_close").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Mpsc::core::<u32, u32>(1, 1);
         send_vs_close(lead, tx, rx);
     });
 }
@@ -127,7 +128,7 @@ fn close_vs_send_and_consumer<F: Flavor>(
 #[test]
 fn spsc_receiver_close_vs_send_and_consumer() {
     Model::new("spsc_receiver_close_vs_send_and_consumer").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Spsc::core::<u32, u32>(2, 1);
         close_vs_send_and_consumer(lead, tx, rx);
     });
 }
@@ -135,7 +136,7 @@ fn spsc_receiver_close_vs_send_and_consumer() {
 #[test]
 fn mpsc_receiver_close_vs_send_and_consumer() {
     Model::new("mpsc_receiver_close_vs_send_and_consumer").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Mpsc::core::<u32, u32>(2, 1);
         close_vs_send_and_consumer(lead, tx, rx);
     });
 }
@@ -165,7 +166,7 @@ fn last_sender_drop_vs_consumer<F: Flavor>(
 #[test]
 fn spsc_sender_drop_vs_consumer() {
     Model::new("spsc_sender_drop_vs_consumer").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Spsc::core::<u32, u32>(2, 1);
         last_sender_drop_vs_consumer(lead, tx, rx);
     });
 }
@@ -173,7 +174,7 @@ fn spsc_sender_drop_vs_consumer() {
 #[test]
 fn mpsc_sender_drop_vs_consumer() {
     Model::new("mpsc_sender_drop_vs_consumer").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Mpsc::core::<u32, u32>(2, 1);
         last_sender_drop_vs_consumer(lead, tx, rx);
     });
 }
@@ -184,7 +185,7 @@ fn mpsc_sender_drop_vs_consumer() {
 #[test]
 fn mpsc_two_senders_drop_vs_consumer() {
     Model::new("mpsc_two_senders_drop_vs_consumer").check(|lead| {
-        let (tx, mut rx) = mpsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, mut rx) = Mpsc::core::<u32, u32>(2, 1);
         let senders: Vec<_> = [tx.clone(), tx]
             .into_iter()
             .zip(0u32..)

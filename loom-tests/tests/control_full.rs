@@ -6,7 +6,8 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, TrySendError, spsc};
+use ctrlchan_sync::{Spsc, TrySendError};
+use ctrlchan_testkit::flavors::Both;
 use loom::thread;
 use loom_tests::{Model, recv_for_a_while, recv_rest};
 
@@ -15,7 +16,7 @@ const FIRST: u32 = 100;
 #[test]
 fn control_senders_race_on_a_full_lane() {
     Model::new("control_senders_race_on_a_full_lane").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Spsc::core::<u32, u32>(1, 1);
         tx.try_send_control(FIRST).unwrap();
         let senders: Vec<_> = [(tx.control_sender(), 1u32), (tx.control_sender(), 2)]
             .into_iter()

@@ -9,11 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use ctrlchan_sync::{Closed, Config, Lifecycle, OrderStatus, Receiver, ShutdownError, Signal, spsc};
+use ctrlchan_sync::{Closed, Lifecycle, OrderStatus, Receiver, ShutdownError, Signal, Spsc};
+use ctrlchan_testkit::flavors::Both;
 use loom::thread;
 use loom_tests::{Lead, Model};
 
-type Rx = Receiver<u32, u32, spsc::Flavor>;
+type Rx = Receiver<u32, u32, Spsc>;
 
 /// Takes orders until none is pending (at most `limit`; the slot never holds more than a few).
 fn take_all(rx: &mut Rx, limit: usize) -> Vec<Lifecycle> {
@@ -33,7 +34,7 @@ fn take_all(rx: &mut Rx, limit: usize) -> Vec<Lifecycle> {
 #[test]
 fn lifecycle_orders_vs_close_and_consumer() {
     Model::new("lifecycle_orders_vs_close_and_consumer").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Spsc::core::<u32, u32>(1, 1);
         let controller = rx.controller();
         let deadline = Instant::now() + Duration::from_secs(5);
         let requester = thread::spawn(move || {
@@ -64,7 +65,7 @@ fn lifecycle_orders_vs_close_and_consumer() {
 #[test]
 fn lifecycle_orders_from_two_controllers_vs_consumer() {
     Model::new("lifecycle_orders_from_two_controllers_vs_consumer").check(|lead| {
-        let (_tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (_tx, mut rx) = Spsc::core::<u32, u32>(1, 1);
         let deadline = Instant::now() + Duration::from_secs(5);
         let (a, b) = (rx.controller(), rx.controller());
         let shutdown = thread::spawn(move || a.request_shutdown(deadline));
@@ -89,7 +90,7 @@ fn lifecycle_orders_from_two_controllers_vs_consumer() {
 #[test]
 fn lifecycle_request_vs_receiver_drop() {
     Model::new("lifecycle_request_vs_receiver_drop").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::core::<u32, u32>(1, 1);
         let controller = rx.controller();
         let deadline = Instant::now() + Duration::from_secs(5);
         let requester = thread::spawn(move || (controller.request_shutdown(deadline), controller));
@@ -141,7 +142,7 @@ fn assert_escalation(delivered: &[Lifecycle], d1: Instant, d2: Instant) {
 /// Shutdown by `d2` is pending (`taken_before`: and was already taken). One thread escalates to
 /// `d1 < d2` and then forces; the consumer takes orders meanwhile and after the join.
 fn escalation_vs_consumer(lead: Lead, taken_before: bool) {
-    let (_tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+    let (_tx, mut rx) = Spsc::core::<u32, u32>(1, 1);
     let controller = rx.controller();
     let base = Instant::now();
     let (d1, d2) = (base + Duration::from_secs(1), base + Duration::from_secs(2));

@@ -10,7 +10,8 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, TryRecvError, TrySendError, mpsc, spsc};
+use ctrlchan_sync::{Mpsc, Spsc, TryRecvError, TrySendError};
+use ctrlchan_testkit::flavors::Both;
 use loom::thread;
 use loom_tests::{Lead, Model, recv_for_a_while, recv_rest, send_in_order};
 
@@ -66,7 +67,7 @@ fn two_producers<S>(
 /// Two data producers (clones of one `mpsc::Sender`; the original is dropped before the race, so the
 /// last producer to finish closes the data lane).
 fn data_lane(lead: Lead, capacity: usize, per_producer: [u32; 2]) {
-    let (tx, mut rx) = mpsc::channel::<u32, u32>(Config::new(capacity, 1)).unwrap();
+    let (tx, mut rx) = Mpsc::core::<u32, u32>(capacity, 1);
     let senders = [tx.clone(), tx.clone()].map(|tx| move |v| tx.try_send(v));
     drop(tx);
     two_producers(lead, per_producer, senders, || rx.try_recv());
@@ -76,7 +77,7 @@ fn data_lane(lead: Lead, capacity: usize, per_producer: [u32; 2]) {
 /// so that its data lane stays out of the way. The `Sender` is dropped before the race, so the control
 /// lane closes with the last control sender.
 fn control_lane(lead: Lead, capacity: usize, per_producer: [u32; 2]) {
-    let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, capacity)).unwrap();
+    let (tx, mut rx) = Spsc::core::<u32, u32>(1, capacity);
     let senders = [tx.control_sender(), tx.control_sender()].map(|c| move |v| c.try_send_control(v));
     drop(tx);
     two_producers(lead, per_producer, senders, || rx.try_recv_control());

@@ -7,7 +7,8 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, Signal, SignalSet, spsc};
+use ctrlchan_sync::{Signal, SignalSet, Spsc};
+use ctrlchan_testkit::flavors::Both;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicU32, Ordering};
 use loom::thread;
@@ -19,7 +20,7 @@ const OWN: [Signal; 2] = [Signal::new(0).unwrap(), Signal::new(63).unwrap()];
 #[test]
 fn signals_raised_from_two_threads_vs_take() {
     Model::new("signals_raised_from_two_threads_vs_take").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::core::<u32, u32>(1, 1);
         // What each raiser publishes with its own signal (a config, say).
         let notes = Arc::new([AtomicU32::new(0), AtomicU32::new(0)]);
         let raisers: Vec<_> = (0..2)

@@ -6,7 +6,8 @@
 
 #![cfg(ctrlchan_loom)]
 
-use ctrlchan_sync::{Config, spsc};
+use ctrlchan_sync::Spsc;
+use ctrlchan_testkit::flavors::Both;
 use loom::thread;
 use loom_tests::{Lead, Model, recv_until_closed, send_retrying};
 
@@ -16,7 +17,7 @@ const VALUES: u32 = 3;
 /// the consumer receives until `Closed`. Every value must arrive exactly once, in order, and `Closed`
 /// must not come while a value is still buffered.
 fn fifo_across_wrap_around(capacity: usize, lead: Lead) {
-    let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(capacity, 1)).unwrap();
+    let (tx, mut rx) = Spsc::core::<u32, u32>(capacity, 1);
     let producer = thread::spawn(move || {
         for value in 0..VALUES {
             send_retrying(value, |v| tx.try_send(v));

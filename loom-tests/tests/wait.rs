@@ -23,9 +23,10 @@
 #![cfg(ctrlchan_loom)]
 
 use ctrlchan_async::{
-    Config, ControlSender, Drained, Flavor, Lifecycle, OrderStatus, Receiver, SendError, Sender,
-    Sources, mpsc, spsc,
+    ControlSender, Drained, Flavor, Lifecycle, Mpsc, OrderStatus, Receiver, SendError, Sender, Sources,
+    Spsc,
 };
+use ctrlchan_testkit::flavors::Both;
 use loom::future::block_on;
 use loom::thread;
 use loom_tests::{Lead, Model};
@@ -50,7 +51,7 @@ fn recv_vs_send<F: Flavor>(lead: Lead, tx: Sender<u32, u32, F>, mut rx: Receiver
 #[test]
 fn spsc_recv_vs_send() {
     Model::new("spsc_recv_vs_send").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Spsc::channel::<u32, u32>(2, 1);
         recv_vs_send(lead, tx, rx);
     });
 }
@@ -58,7 +59,7 @@ fn spsc_recv_vs_send() {
 #[test]
 fn mpsc_recv_vs_send() {
     Model::new("mpsc_recv_vs_send").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(2, 1)).unwrap();
+        let (tx, rx) = Mpsc::channel::<u32, u32>(2, 1);
         recv_vs_send(lead, tx, rx);
     });
 }
@@ -81,7 +82,7 @@ fn send_vs_recv<F: Flavor>(lead: Lead, mut tx: Sender<u32, u32, F>, mut rx: Rece
 #[test]
 fn spsc_send_vs_recv() {
     Model::new("spsc_send_vs_recv").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::channel::<u32, u32>(1, 1);
         send_vs_recv(lead, tx, rx);
     });
 }
@@ -89,7 +90,7 @@ fn spsc_send_vs_recv() {
 #[test]
 fn mpsc_send_vs_recv() {
     Model::new("mpsc_send_vs_recv").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Mpsc::channel::<u32, u32>(1, 1);
         send_vs_recv(lead, tx, rx);
     });
 }
@@ -100,7 +101,7 @@ fn mpsc_send_vs_recv() {
 #[test]
 fn send_control_vs_recv_control() {
     Model::new("send_control_vs_recv_control").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Spsc::channel::<u32, u32>(1, 1);
         let acks = tx.control_sender();
         acks.try_send_control(1).unwrap();
         let producer = thread::spawn(move || {
@@ -127,7 +128,7 @@ fn send_control_vs_recv_control() {
 /// with read-modify-writes under loom since (and every write of `asleep` is a swap), and this model runs
 /// at 3 like the others, as two tests: [`two_senders_main_first`] and [`two_senders_spawned_first`].
 fn two_senders_waiting_for_control_space(lead: Lead) {
-    let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+    let (tx, mut rx) = Spsc::channel::<u32, u32>(1, 1);
     let first = tx.control_sender();
     let second = tx.control_sender();
     first.try_send_control(1).unwrap();
@@ -206,7 +207,7 @@ fn close_vs_blocked_send<F: Flavor>(
 #[test]
 fn spsc_close_vs_blocked_send() {
     Model::new("spsc_close_vs_blocked_send").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::channel::<u32, u32>(1, 1);
         close_vs_blocked_send(lead, tx, rx);
     });
 }
@@ -214,7 +215,7 @@ fn spsc_close_vs_blocked_send() {
 #[test]
 fn mpsc_close_vs_blocked_send() {
     Model::new("mpsc_close_vs_blocked_send").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Mpsc::channel::<u32, u32>(1, 1);
         close_vs_blocked_send(lead, tx, rx);
     });
 }
@@ -253,7 +254,7 @@ fn close_then_recv_vs_try_send<F: Flavor>(
 #[test]
 fn spsc_close_then_recv_vs_try_send() {
     Model::new("spsc_close_then_recv_vs_try_send").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::channel::<u32, u32>(1, 1);
         close_then_recv_vs_try_send(lead, tx, rx);
     });
 }
@@ -261,7 +262,7 @@ fn spsc_close_then_recv_vs_try_send() {
 #[test]
 fn mpsc_close_then_recv_vs_try_send() {
     Model::new("mpsc_close_then_recv_vs_try_send").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Mpsc::channel::<u32, u32>(1, 1);
         close_then_recv_vs_try_send(lead, tx, rx);
     });
 }
@@ -272,7 +273,7 @@ fn mpsc_close_then_recv_vs_try_send() {
 #[test]
 fn spsc_receiver_drop_vs_blocked_send() {
     Model::new("spsc_receiver_drop_vs_blocked_send").check(|lead| {
-        let (mut tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (mut tx, rx) = Spsc::channel::<u32, u32>(1, 1);
         tx.try_send(1).unwrap();
         let producer = thread::spawn(move || {
             let sent = block_on(tx.send(2));
@@ -304,7 +305,7 @@ fn sender_drop_vs_recv<F: Flavor>(lead: Lead, tx: Sender<u32, u32, F>, mut rx: R
 #[test]
 fn spsc_sender_drop_vs_recv() {
     Model::new("spsc_sender_drop_vs_recv").check(|lead| {
-        let (tx, rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Spsc::channel::<u32, u32>(1, 1);
         sender_drop_vs_recv(lead, tx, rx);
     });
 }
@@ -312,7 +313,7 @@ fn spsc_sender_drop_vs_recv() {
 #[test]
 fn mpsc_sender_drop_vs_recv() {
     Model::new("mpsc_sender_drop_vs_recv").check(|lead| {
-        let (tx, rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, rx) = Mpsc::channel::<u32, u32>(1, 1);
         sender_drop_vs_recv(lead, tx, rx);
     });
 }
@@ -323,7 +324,7 @@ fn mpsc_sender_drop_vs_recv() {
 #[test]
 fn control_sender_drop_vs_recv_control() {
     Model::new("control_sender_drop_vs_recv_control").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Spsc::channel::<u32, u32>(1, 1);
         let acks: ControlSender<u32> = tx.control_sender();
         drop(tx);
         let producer = thread::spawn(move || {
@@ -343,7 +344,7 @@ fn control_sender_drop_vs_recv_control() {
 #[test]
 fn force_vs_ready() {
     Model::new("force_vs_ready").check(|lead| {
-        let (tx, mut rx) = spsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Spsc::channel::<u32, u32>(1, 1);
         tx.try_send(1).unwrap();
         let controller = rx.controller();
         let boss = thread::spawn(move || controller.force());
@@ -367,7 +368,7 @@ fn force_vs_ready() {
 #[test]
 fn drain_vs_ready() {
     Model::new("drain_vs_ready").check(|lead| {
-        let (tx, mut rx) = mpsc::channel::<u32, u32>(Config::new(1, 1)).unwrap();
+        let (tx, mut rx) = Mpsc::channel::<u32, u32>(1, 1);
         tx.try_send(1).unwrap();
         let controller = rx.controller();
         let boss = thread::spawn(move || controller.request_drain());

@@ -7,9 +7,11 @@
 
 pub mod alloc;
 pub mod drops;
+#[cfg(feature = "runtimes")]
 pub mod executors;
 pub mod fifo;
 pub mod flavors;
+#[cfg(feature = "runtimes")]
 pub mod props;
 pub mod rng;
 pub mod timers;
