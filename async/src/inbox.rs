@@ -140,8 +140,9 @@ enum Phase {
 /// # Time
 ///
 /// Expiry is judged by [`Clock::now`](crate::Clock::now) of the inbox's timer, never by a sleep
-/// completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes and a
-/// held graceful Shutdown's deadline, and moves it only when that earliest deadline changes.
+/// completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes (while
+/// no Shutdown is held) and a held graceful Shutdown's deadline, and moves it only when that earliest
+/// deadline changes.
 ///
 /// # Examples
 ///
@@ -258,21 +259,22 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         self.next_event(&mut Now(Some(now)))
     }
 
-    /// The earliest instant at which something of the inbox's own falls due: a wakeup, a resume, or a
-    /// held graceful Shutdown's deadline. `None` when there is none.
+    /// The earliest instant at which something of the inbox's own falls due: a wakeup, a resume (while
+    /// no Shutdown is held), or a held graceful Shutdown's deadline. `None` when there is none, and
+    /// from the Shutdown event on.
     pub fn next_deadline(&mut self) -> Option<Instant> {
-        let shutdown = match self.phase {
-            Phase::Graceful { deadline } => deadline,
-            Phase::Running | Phase::Done => None,
+        // With a graceful Shutdown held, resumes are due at once or handed back: their deadlines are
+        // no longer the inbox's (a handed-back one would ring a sleep for nothing to deliver).
+        let (shutdown, resumes) = match self.phase {
+            Phase::Graceful { deadline } => (deadline, None),
+            Phase::Running => (None, self.resumes.next_deadline()),
+            // Nothing is delivered after the Shutdown: no reason to look again.
+            Phase::Done => return None,
         };
-        [
-            self.wakeups.next_deadline(),
-            self.resumes.next_deadline(),
-            shutdown,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.wakeups.next_deadline(), resumes, shutdown]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Opens or closes admission of data: closed, no data item (nor `UpstreamClosed`) is delivered and

@@ -240,3 +240,43 @@ fn leftovers_before_the_shutdown_take_nothing() {
     assert!(inbox.leftovers().is_empty());
     assert_eq!(inbox.try_recv_at(clock.now()), Some(Event::Data(1)));
 }
+
+#[test]
+fn a_held_back_resume_falling_due_during_a_graceful_shutdown_does_not_wake_the_node_for_nothing() {
+    ctrlchan_testkit::watchdog::with_watchdog("held-back resume", || {
+        use std::sync::Arc;
+        use std::task::{Context, Waker};
+
+        let (tx, boss, clock, mut inbox) = node!(Mpsc, ResumesAtShutdown::HandBack);
+        let id = inbox
+            .requeue_later(10, clock.now() + Duration::from_millis(10))
+            .unwrap();
+        boss.request_shutdown(clock.now() + Duration::from_secs(60))
+            .unwrap();
+        let flag = Arc::new(ctrlchan_testkit::wakers::Flag::default());
+        let waker = Waker::from(Arc::clone(&flag));
+        let mut cx = Context::from_waker(&waker);
+        assert!(inbox.poll_recv(&mut cx).is_pending(), "held: upstream is open");
+        assert_eq!(
+            inbox.next_deadline(),
+            Some(clock.now() + Duration::from_secs(60)),
+            "a resume that is handed back is no deadline of the inbox's"
+        );
+        clock.advance(Duration::from_millis(10));
+        assert!(
+            inbox.poll_recv(&mut cx).is_pending(),
+            "nothing to deliver: the resume is held back"
+        );
+        drop(tx);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            inbox.poll_recv(&mut cx),
+            std::task::Poll::Ready(Some(Event::UpstreamClosed))
+        ));
+        assert!(matches!(
+            inbox.poll_recv(&mut cx),
+            std::task::Poll::Ready(Some(Event::Shutdown { forced: false }))
+        ));
+        assert_eq!(inbox.leftovers().resumes, [(id, 10)]);
+    });
+}
