@@ -33,7 +33,15 @@ pub(crate) enum Turn {
 impl Turn {
     /// The rotation, in the order of the discriminants.
     const ALL: [Self; 4] = [Self::Control, Self::Signals, Self::Wakeup, Self::Resume];
+
+    /// This turn's bit in a [`Turns`] set.
+    pub(crate) const fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
+
+/// A set of turns, one bit per turn at its discriminant: the classes that may have an event now.
+pub(crate) type Turns = u8;
 
 /// The rotation and the burst count of one inbox.
 pub(crate) struct Arbiter {
@@ -55,17 +63,27 @@ impl Arbiter {
     }
 
     /// Whether a data item, if there is one, must come before any non-data event now.
+    #[inline]
     pub(crate) fn data_first(&self) -> bool {
         self.run >= self.burst.get()
     }
 
-    /// The non-data turns in the order to offer them now.
-    pub(crate) fn turns(&self) -> impl Iterator<Item = Turn> + use<> {
-        let next = self.next;
-        (0..Turn::ALL.len()).map(move |i| Turn::ALL[(next + i) % Turn::ALL.len()])
+    /// The turn of `ready` to offer first: the first one in rotation order, starting after the turn
+    /// served last. `None` when `ready` is empty.
+    #[inline]
+    pub(crate) fn first(&self, ready: Turns) -> Option<Turn> {
+        let ready = ready & 0b1111;
+        if ready == 0 {
+            return None;
+        }
+        // Bit `i` of the doubled set, shifted by `next`, is the turn `(next + i) % 4`: the lowest bit
+        // set is the first ready turn in rotation order.
+        let offset = ((ready | ready << 4) >> self.next).trailing_zeros() as usize;
+        Some(Turn::ALL[(self.next + offset) % Turn::ALL.len()])
     }
 
     /// `turn` was served: the next decision starts after it.
+    #[inline]
     pub(crate) fn served(&mut self, turn: Turn) {
         // A turn's discriminant is its index in `Turn::ALL`.
         self.next = (turn as usize + 1) % Turn::ALL.len();
@@ -73,6 +91,7 @@ impl Arbiter {
     }
 
     /// A data item was served: the burst count starts over.
+    #[inline]
     pub(crate) fn served_data(&mut self) {
         self.run = 0;
     }
@@ -100,20 +119,54 @@ mod tests {
         Arbiter::new(NonZeroU32::new(n).unwrap())
     }
 
+    /// The turns of `ready` in the order the arbiter offers them, as the inbox asks: the first, then
+    /// the first of the rest.
+    fn order(arbiter: &Arbiter, mut ready: Turns) -> Vec<Turn> {
+        let mut order = Vec::new();
+        while let Some(turn) = arbiter.first(ready) {
+            order.push(turn);
+            ready &= !turn.bit();
+        }
+        order
+    }
+
+    const EVERY: Turns = 0b1111;
+
     #[test]
     fn the_rotation_starts_after_the_turn_served_last() {
         let mut arbiter = burst(32);
         assert_eq!(
-            arbiter.turns().collect::<Vec<_>>(),
+            order(&arbiter, EVERY),
             [Turn::Control, Turn::Signals, Turn::Wakeup, Turn::Resume]
         );
         arbiter.served(Turn::Signals);
         assert_eq!(
-            arbiter.turns().collect::<Vec<_>>(),
+            order(&arbiter, EVERY),
             [Turn::Wakeup, Turn::Resume, Turn::Control, Turn::Signals]
         );
         arbiter.served(Turn::Resume);
-        assert_eq!(arbiter.turns().next(), Some(Turn::Control));
+        assert_eq!(arbiter.first(EVERY), Some(Turn::Control));
+    }
+
+    #[test]
+    fn the_first_ready_turn_follows_the_rotation_for_every_set_and_every_start() {
+        for last in Turn::ALL {
+            let mut arbiter = burst(32);
+            arbiter.served(last);
+            for ready in 0..=EVERY {
+                // The reference: the rotation after `last`, filtered by `ready`.
+                let expected: Vec<Turn> = (1..=4)
+                    .map(|i| Turn::ALL[(last as usize + i) % 4])
+                    .filter(|turn| ready & turn.bit() != 0)
+                    .collect();
+                assert_eq!(
+                    order(&arbiter, ready),
+                    expected,
+                    "after {last:?}, ready {ready:04b}"
+                );
+            }
+            assert_eq!(arbiter.first(0), None);
+        }
     }
 
     #[test]

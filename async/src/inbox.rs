@@ -11,7 +11,7 @@ use std::time::Instant;
 use ctrlchan_sync::{Drained, Flavor, Lifecycle, TryRecvError};
 
 use crate::alarm::Alarm;
-use crate::arbiter::{Arbiter, Turn};
+use crate::arbiter::{Arbiter, Turn, Turns};
 use crate::clock::Timer;
 use crate::event::{Event, Leftovers};
 use crate::inbox_stats::{Depths, InboxStats, ShutdownRecord};
@@ -95,9 +95,15 @@ impl<T> fmt::Display for RequeueError<T> {
 
 impl<T> std::error::Error for RequeueError<T> {}
 
-/// The instant a receive judges expiry by: given (`try_recv_at`), or read from the timer the first time
-/// a receive needs it (`poll_recv`), so that a receive that looks at nothing timed reads no clock.
-struct Now(Option<Instant>);
+/// The instant a receive judges expiry by.
+enum Now {
+    /// Given by the host (`try_recv_at`): the only instant used.
+    Given(Instant),
+    /// Read from the timer the first time the receive needs it (`poll_recv`), so that a receive that
+    /// looks at nothing timed reads no clock; and not even then when the inbox's last reading
+    /// already settles it ([`Inbox::pop_due`]).
+    Lazy(Option<Instant>),
+}
 
 /// Where an inbox is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +146,9 @@ enum Phase {
 /// # Time
 ///
 /// Expiry is judged by [`Clock::now`](crate::Clock::now) of the inbox's timer, never by a sleep
-/// completing. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes (while
+/// completing. The clock is read only when a receive looks at something timed, and not even then when
+/// the last reading already finds it due (what was due then is due now): a backlog of due retries or
+/// wakeups costs one read, not one per event. The inbox arms one sleep for its life, at the earliest of its wakeups, its resumes (while
 /// no Shutdown is held) and a held graceful Shutdown's deadline, and moves it only when that earliest
 /// deadline changes.
 ///
@@ -191,6 +199,8 @@ pub struct Inbox<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone = u64> {
     /// The control lane answered `Closed`: closed and drained.
     control_done: bool,
     resumes_at_shutdown: ResumesAtShutdown,
+    /// The timer's clock as last read: it has reached this instant.
+    clock_floor: Option<Instant>,
     stats: InboxStats,
 }
 
@@ -215,6 +225,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
             upstream_closed: false,
             control_done: false,
             resumes_at_shutdown,
+            clock_floor: None,
             stats: InboxStats::default(),
         }
     }
@@ -224,15 +235,16 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// # Cancel safety
     ///
     /// Cancel-safe: an event is taken only when it is returned.
-    pub async fn recv(&mut self) -> Option<Event<T, C, K>> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> impl Future<Output = Option<Event<T, C, K>>> + '_ {
+        // The poll itself, not an `async` block around it: no state machine to build per event.
+        poll_fn(|cx| self.poll_recv(cx))
     }
 
     /// Polls for the next event: [`recv`](Inbox::recv) as a poll.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<T, C, K>>> {
         loop {
             // The clock is read only if something timed is looked at (`Now`).
-            if let Some(event) = self.next_event(&mut Now(None)) {
+            if let Some(event) = self.next_event(&mut Now::Lazy(None)) {
                 return Poll::Ready(Some(event));
             }
             if self.phase == Phase::Done {
@@ -256,7 +268,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// drive their own loop (with [`next_deadline`](Inbox::next_deadline) for when to look again).
     /// `None` when nothing is ready, and from the Shutdown event on.
     pub fn try_recv_at(&mut self, now: Instant) -> Option<Event<T, C, K>> {
-        self.next_event(&mut Now(Some(now)))
+        self.next_event(&mut Now::Given(now))
     }
 
     /// The earliest instant at which something of the inbox's own falls due: a wakeup, a resume (while
@@ -381,18 +393,60 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     }
 
     /// The next event that is ready at `now`, counted.
+    #[inline]
     fn next_event(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
-        if self.phase == Phase::Done {
-            return None;
-        }
-        let event = self.lifecycle(now).or_else(|| self.arbitrate(now))?;
+        let event = if self.phase == Phase::Running && !self.rx.has_lifecycle() {
+            // The steady state: no order to take and no Shutdown held, so rules 1 and 2 have nothing.
+            self.arbitrate(now)
+        } else {
+            self.next_event_in_lifecycle(now)
+        }?;
         self.count(&event);
         Some(event)
     }
 
+    /// [`next_event`](Inbox::next_event) with a lifecycle order pending or a Shutdown taken: rules 1
+    /// and 2 first, and the release again after the rest, which this very look may have made due (a
+    /// lane found closed and drained just now).
+    #[cold]
+    fn next_event_in_lifecycle(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
+        if self.phase == Phase::Done {
+            return None;
+        }
+        self.lifecycle(now)
+            .or_else(|| self.release(now))
+            .or_else(|| self.arbitrate(now))
+            .or_else(|| self.release(now))
+    }
+
     /// The instant `now` stands for: read from the timer at the first call that needs it.
-    fn read(&self, now: &mut Now) -> Instant {
-        *now.0.get_or_insert_with(|| self.timer.now())
+    fn read(&mut self, now: &mut Now) -> Instant {
+        match now {
+            Now::Given(now) | Now::Lazy(Some(now)) => *now,
+            Now::Lazy(read) => {
+                let now = self.timer.now();
+                self.clock_floor = Some(now);
+                *read.insert(now)
+            }
+        }
+    }
+
+    /// What `pop` takes at the instant `now` stands for, with no clock read when the inbox's last
+    /// reading finds something: what was due then is due now (a clock does not go back). A retry
+    /// deferred "due at once", or a backlog of due timers, costs no read per event.
+    #[inline]
+    fn pop_due<V>(
+        &mut self,
+        now: &mut Now,
+        mut pop: impl FnMut(&mut Self, Instant) -> Option<V>,
+    ) -> Option<V> {
+        if let (Now::Lazy(None), Some(floor)) = (&now, self.clock_floor)
+            && let Some(popped) = pop(self, floor)
+        {
+            return Some(popped);
+        }
+        let now = self.read(now);
+        pop(self, now)
     }
 
     /// Rule 1: takes the pending lifecycle orders; a Drain, or a Shutdown that is forced at `now`, is
@@ -413,33 +467,61 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
                 }
             }
         }
-        match self.phase {
-            Phase::Graceful {
-                deadline: Some(deadline),
-            } if deadline <= self.read(now) => Some(self.shut_down(true, now)),
-            _ => None,
-        }
+        let Phase::Graceful {
+            deadline: Some(deadline),
+        } = self.phase
+        else {
+            return None;
+        };
+        (deadline <= self.read(now)).then(|| self.shut_down(true, now))
     }
 
-    /// Rules 2 to 5.
+    /// Rules 3 to 5.
+    #[inline(always)]
     fn arbitrate(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
-        if let Some(event) = self.release(now) {
-            return Some(event);
-        }
         if self.arbiter.data_first()
             && let Some(event) = self.data()
         {
             return Some(event);
         }
-        for turn in self.arbiter.turns() {
+        let mut ready = self.ready_turns();
+        if ready == Turn::Control.bit() {
+            // Only the control lane may have anything (the shape of an Ack flood): the rotation has
+            // nothing to choose.
+            if let Some(event) = self.turn(Turn::Control, now) {
+                self.arbiter.served(Turn::Control);
+                return Some(event);
+            }
+            return self.data();
+        }
+        while let Some(turn) = self.arbiter.first(ready) {
             if let Some(event) = self.turn(turn, now) {
                 self.arbiter.served(turn);
                 return Some(event);
             }
+            ready &= !turn.bit();
         }
-        // Nothing else: data, or the release that this very look may have made due (a lane found
-        // closed and drained just now).
-        self.data().or_else(|| self.release(now))
+        self.data()
+    }
+
+    /// The non-data classes that may have an event: each is looked at only if it may (the control lane
+    /// until it answered `Closed`, the signals when one is raised, the timers when they hold anything).
+    #[inline]
+    fn ready_turns(&self) -> Turns {
+        let mut ready = 0;
+        if !self.control_done {
+            ready |= Turn::Control.bit();
+        }
+        if !self.rx.peek_signals().is_empty() {
+            ready |= Turn::Signals.bit();
+        }
+        if !self.wakeups.is_empty() {
+            ready |= Turn::Wakeup.bit();
+        }
+        if !self.resumes.is_empty() {
+            ready |= Turn::Resume.bit();
+        }
+        ready
     }
 
     /// Rule 2: the graceful Shutdown, once the node is finished: upstream closed and drained, resumes
@@ -452,10 +534,12 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         finished.then(|| self.shut_down(false, now))
     }
 
-    /// The event of one non-data class, if it has one.
+    /// The event of one non-data class, if it has one. Control and signals (the flood) are handled
+    /// in line; the timers, which take a clock read and a heap pop, out of line.
+    #[inline(always)]
     fn turn(&mut self, turn: Turn, now: &mut Now) -> Option<Event<T, C, K>> {
         match turn {
-            Turn::Control if !self.control_done => match self.rx.try_recv_control() {
+            Turn::Control => match self.rx.try_recv_control() {
                 Ok(message) => Some(Event::Control(message)),
                 Err(TryRecvError::Closed) => {
                     self.control_done = true;
@@ -463,29 +547,39 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
                 }
                 Err(TryRecvError::Empty) => None,
             },
-            Turn::Control => None,
             Turn::Signals => {
                 let raised = self.rx.take_signals();
                 (!raised.is_empty()).then_some(Event::Signals(raised))
             }
-            Turn::Wakeup if self.wakeups.is_empty() => None,
-            Turn::Wakeup => self.wakeups.pop_due(self.read(now)).map(|wakeup| Event::Wakeup {
-                key: wakeup.key,
-                revision: wakeup.revision,
-            }),
-            Turn::Resume if self.resumes.is_empty() => None,
-            Turn::Resume => {
-                let resumed = match (self.phase, self.resumes_at_shutdown) {
-                    (Phase::Graceful { .. }, ResumesAtShutdown::HandOut) => self.resumes.drain().next(),
-                    (Phase::Graceful { .. }, ResumesAtShutdown::HandBack) => None,
-                    _ => self.resumes.pop_due(self.read(now)),
-                };
-                resumed.map(|(id, item)| Event::Resume { id, item })
-            }
+            Turn::Wakeup => self.due_wakeup(now),
+            Turn::Resume => self.due_resume(now),
         }
     }
 
+    /// The earliest wakeup, if it is due.
+    #[inline]
+    fn due_wakeup(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
+        let wakeup = self.pop_due(now, |inbox, now| inbox.wakeups.pop_due(now))?;
+        Some(Event::Wakeup {
+            key: wakeup.key,
+            revision: wakeup.revision,
+        })
+    }
+
+    /// The earliest resume if it is due; with a graceful Shutdown held, the earliest at once (or
+    /// none, when they are handed back).
+    #[inline(never)]
+    fn due_resume(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
+        let (id, item) = match (self.phase, self.resumes_at_shutdown) {
+            (Phase::Graceful { .. }, ResumesAtShutdown::HandOut) => self.resumes.drain().next(),
+            (Phase::Graceful { .. }, ResumesAtShutdown::HandBack) => None,
+            _ => self.pop_due(now, |inbox, now| inbox.resumes.pop_due(now)),
+        }?;
+        Some(Event::Resume { id, item })
+    }
+
     /// A data item, or `UpstreamClosed` once, if admission is open.
+    #[inline]
     fn data(&mut self) -> Option<Event<T, C, K>> {
         if !self.admission || self.upstream_closed {
             return None;

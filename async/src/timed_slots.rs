@@ -117,7 +117,8 @@ pub(crate) struct Place {
 pub(crate) struct Expired<V> {
     pub(crate) place: Place,
     pub(crate) value: V,
-    pub(crate) deadline: Instant,
+    /// The deadline, as a stamp: [`TimedSlots::decode`] makes it an `Instant` for those who need it.
+    pub(crate) at: u64,
 }
 
 /// Values with deadlines, at most `capacity` of them; `Q` says whether a later deadline is pushed or
@@ -243,6 +244,11 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
             last_now: (scale.origin(), scale.encode(scale.origin())),
             last_seq: 0,
         })
+    }
+
+    /// The deadline a stamp of this structure stands for.
+    pub(crate) fn decode(&self, at: u64) -> Instant {
+        self.scale.decode(at)
     }
 
     /// The stamp of `deadline`, if this structure can keep it exactly (within about 292 years of its
@@ -371,7 +377,6 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
         self.heap.pop();
         let entry = &mut self.slots[top.slot as usize];
         let value = entry.value.take().expect("a settled top is live");
-        let deadline = self.scale.decode(top.at);
         self.release(top.slot);
         Some(Expired {
             place: Place {
@@ -379,7 +384,7 @@ impl<V, Q: Queued> TimedSlots<V, Q> {
                 seq: top.seq,
             },
             value,
-            deadline,
+            at: top.at,
         })
     }
 

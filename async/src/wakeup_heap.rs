@@ -285,13 +285,14 @@ impl<K: Clone, I: KeyIndex<K>> WakeupHeap<K, I> {
     }
 
     fn unmap(&mut self, expired: Expired<I::Stored>) -> Wakeup<K> {
+        let deadline = self.timed.decode(expired.at);
         let key = I::key(expired.place.slot, expired.value);
         // The slot is free already: a dense index has nothing to forget, a hashed one drops the key.
         self.index.remove(&key, &self.timed);
         Wakeup {
             key,
             revision: Revision(expired.place.seq),
-            deadline: expired.deadline,
+            deadline,
         }
     }
 }

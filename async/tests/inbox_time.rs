@@ -22,16 +22,18 @@ use futures::FutureExt;
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// A `ManualClock` that counts the sleeps made and the resets made through it.
+/// A `ManualClock` that counts the clock reads, the sleeps made and the resets made through it.
 #[derive(Debug, Clone, Default)]
 struct CountingTimer {
     clock: ManualClock,
+    reads: Arc<AtomicUsize>,
     made: Arc<AtomicUsize>,
     resets: Arc<AtomicUsize>,
 }
 
 impl Clock for CountingTimer {
     fn now(&self) -> Instant {
+        self.reads.fetch_add(1, Ordering::SeqCst);
         self.clock.now()
     }
 }
@@ -107,6 +109,54 @@ fn one_sleep_per_inbox_reset_only_when_the_earliest_deadline_changes() {
     assert!(inbox.poll_recv(&mut cx).is_pending());
     assert_eq!(timer.resets.load(Ordering::SeqCst), 1);
     assert_eq!(inbox.stats().sleep_resets, 2, "made once, reset once");
+}
+
+#[test]
+fn what_the_last_clock_reading_found_due_costs_no_read_and_nothing_comes_early() {
+    let timer = CountingTimer::default();
+    let (_tx, rx) = Mpsc::channel::<u32, u32>(4, 4);
+    let mut inbox = Inbox::builder(rx)
+        .resumes(256)
+        .wakeups(256)
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    let (waker, _) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let start = timer.clock.now();
+    // Retries "due at once" and wakeups already due: a backlog a flood left behind.
+    for i in 0..100 {
+        inbox.requeue_later(i, start).unwrap();
+        inbox.schedule_wakeup(u64::from(i), start).unwrap();
+    }
+    let later = start + Duration::from_millis(5);
+    inbox.requeue_later(1000, later).unwrap();
+
+    let reads = timer.reads.load(Ordering::SeqCst);
+    let mut taken = 0;
+    while let Poll::Ready(Some(event)) = inbox.poll_recv(&mut cx) {
+        assert!(matches!(
+            event,
+            Event::Resume { item: 0..100, .. } | Event::Wakeup { .. }
+        ));
+        taken += 1;
+    }
+    assert_eq!(taken, 200, "every due one, and not the later one");
+    // One read to find the first due, and one by the last receive, which finds nothing due at that
+    // reading and so looks again (and then sleeps).
+    assert!(
+        timer.reads.load(Ordering::SeqCst) - reads <= 4,
+        "not one read per event"
+    );
+
+    // The later one comes when the clock reaches it, and not before.
+    timer.clock.advance(Duration::from_millis(4));
+    assert!(inbox.poll_recv(&mut cx).is_pending());
+    timer.clock.advance(Duration::from_millis(1));
+    assert!(matches!(
+        inbox.poll_recv(&mut cx),
+        Poll::Ready(Some(Event::Resume { item: 1000, .. }))
+    ));
 }
 
 /// A timer whose sleeps say they are done at once, whatever its clock reads.

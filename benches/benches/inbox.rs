@@ -25,7 +25,12 @@ fn inbox(c: &mut Criterion) {
             .sample_size(30)
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(4));
-        for node in [InboxNode::Ours, InboxNode::TokioInbox, InboxNode::TokioMpsc] {
+        for node in [
+            InboxNode::Ours,
+            InboxNode::Raw,
+            InboxNode::TokioInbox,
+            InboxNode::TokioMpsc,
+        ] {
             group.bench_function(node.name(), |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| node.run(&runtime, noise)).sum());
             });

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Clock, Config, Event, Inbox, ManualClock, Signal, mpsc};
+use ctrlchan_async::{Clock, Config, Event, Inbox, ManualClock, Signal, Sources, mpsc};
 use tokio::runtime::Runtime;
 
 /// Completions per run.
@@ -129,6 +129,9 @@ pub fn runtime() -> Runtime {
 pub enum InboxNode {
     /// ctrlchan's `Inbox` over an mpsc channel.
     Ours,
+    /// ctrlchan's channel read directly, with no arbitration (control first, then data): the floor
+    /// the Inbox's arbitration adds to.
+    Raw,
     /// Two tokio mpsc channels, a biased `select!` and a burst counter.
     TokioInbox,
     /// One tokio mpsc channel of every message, no arbitration.
@@ -140,6 +143,7 @@ impl InboxNode {
     pub fn name(self) -> &'static str {
         match self {
             Self::Ours => "ctrlchan_inbox",
+            Self::Raw => "ctrlchan_raw_channel",
             Self::TokioInbox => "tokio_select_inbox",
             Self::TokioMpsc => "tokio_mpsc",
         }
@@ -153,6 +157,7 @@ impl InboxNode {
     pub fn run(self, runtime: &Runtime, noise: bool) -> Duration {
         let (elapsed, tally) = match self {
             Self::Ours => runtime.block_on(ours(noise)),
+            Self::Raw => runtime.block_on(raw(noise)),
             Self::TokioInbox => runtime.block_on(tokio_inbox(noise)),
             Self::TokioMpsc => runtime.block_on(tokio_mpsc(noise)),
         };
@@ -204,6 +209,57 @@ async fn ours(noise: bool) -> (Duration, Tally) {
             Event::Signals(set) => tally.signals += u64::from(set.len()),
             other => panic!("unexpected {other:?}"),
         }
+    }
+    let elapsed = start.elapsed();
+    producer.await.expect("the producer panicked");
+    (elapsed, tally)
+}
+
+async fn raw(noise: bool) -> (Duration, Tally) {
+    let (mut tx, mut rx) = mpsc::channel::<u64, Control>(Config::new(DATA_CAPACITY, CONTROL_CAPACITY))
+        .expect("a valid config");
+    let acks = tx.control_sender();
+    let start = Instant::now();
+    let producer = tokio::spawn(async move {
+        for i in 0..COMPLETIONS {
+            tx.send(i).await.expect("open");
+            acks.send_control(completion(i)).await.expect("open");
+            if noise {
+                let (tick, telemetry, config) = noise_after(i);
+                if tick {
+                    tx.raise(TICK).expect("open");
+                }
+                if telemetry {
+                    tx.raise(TELEMETRY).expect("open");
+                }
+                if config {
+                    acks.send_control(Control::Config(i)).await.expect("open");
+                }
+            }
+        }
+    });
+    let mut tally = Tally::default();
+    let mut retries = VecDeque::with_capacity(1024);
+    while !tally.done(noise) {
+        if let Some(i) = retries.pop_front() {
+            tally.retried(i);
+            continue;
+        }
+        if let Ok(message) = rx.try_recv_control() {
+            tally.control(message, &mut |i| retries.push_back(i));
+            continue;
+        }
+        if let Ok(i) = rx.try_recv() {
+            tally.data(i);
+            continue;
+        }
+        let signals = rx.take_signals();
+        if !signals.is_empty() {
+            tally.signals += u64::from(signals.len());
+            continue;
+        }
+        rx.ready(Sources::DATA | Sources::CONTROL | Sources::SIGNALS)
+            .await;
     }
     let elapsed = start.elapsed();
     producer.await.expect("the producer panicked");
@@ -317,7 +373,12 @@ mod tests {
     #[test]
     fn every_node_runs_the_whole_workload_with_and_without_noise() {
         let runtime = runtime();
-        for node in [InboxNode::Ours, InboxNode::TokioInbox, InboxNode::TokioMpsc] {
+        for node in [
+            InboxNode::Ours,
+            InboxNode::Raw,
+            InboxNode::TokioInbox,
+            InboxNode::TokioMpsc,
+        ] {
             for noise in [false, true] {
                 node.run(&runtime, noise);
             }

@@ -228,6 +228,7 @@ impl LifecycleSlot {
     }
 
     /// `true` while an order is waiting to be taken. A snapshot.
+    #[inline]
     pub(crate) fn is_pending(&self) -> bool {
         let flags = self.flags.load(Ordering::Acquire);
         flags & TERMINAL == 0 && flags & (DRAIN_PENDING | SHUTDOWN_PENDING) != 0

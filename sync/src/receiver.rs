@@ -122,11 +122,13 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     }
 
     /// Takes every raised signal, leaving none raised. Empty when none was raised.
+    #[inline]
     pub fn take_signals(&self) -> SignalSet {
         self.shared.signals.take()
     }
 
     /// The signals raised right now, without taking them (a snapshot).
+    #[inline]
     pub fn peek_signals(&self) -> SignalSet {
         self.shared.signals.peek()
     }
@@ -138,6 +140,7 @@ impl<T, C, F: Flavor> Receiver<T, C, F> {
     }
 
     /// `true` when a lifecycle order waits to be taken (a snapshot).
+    #[inline]
     pub fn has_lifecycle(&self) -> bool {
         self.shared.lifecycle.is_pending()
     }

@@ -144,6 +144,7 @@ impl SignalFlags {
     }
 
     /// Takes every raised flag, leaving none raised.
+    #[inline]
     pub(crate) fn take(&self) -> SignalSet {
         // Relaxed peek first: a receiver polling an idle channel does not write the shared line.
         if self.0.load(Ordering::Relaxed) == 0 {
@@ -154,6 +155,7 @@ impl SignalFlags {
     }
 
     /// The flags raised right now, without taking them. A snapshot.
+    #[inline]
     pub(crate) fn peek(&self) -> SignalSet {
         SignalSet(self.0.load(Ordering::Acquire))
     }
