@@ -14,6 +14,7 @@ use crate::alarm::Alarm;
 use crate::arbiter::{Arbiter, Turn, Turns};
 use crate::clock::Timer;
 use crate::event::{Event, Leftovers};
+use crate::finish_line::FinishLine;
 use crate::inbox_stats::{Depths, InboxStats, ShutdownRecord};
 use crate::ready::Sources;
 use crate::receiver::Receiver;
@@ -202,6 +203,8 @@ pub struct Inbox<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone = u64> {
     /// The timer's clock as last read: it has reached this instant.
     clock_floor: Option<Instant>,
     stats: InboxStats,
+    /// Where the inbox reports its Shutdown and its end, for the engine's coordinator.
+    finish: Option<FinishLine>,
 }
 
 impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
@@ -212,6 +215,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         (wakeups, resumes): (WakeupHeap<K>, ResumeQueue<T>),
         burst: NonZeroU32,
         resumes_at_shutdown: ResumesAtShutdown,
+        finish: Option<FinishLine>,
     ) -> Self {
         Self {
             rx,
@@ -227,6 +231,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
             resumes_at_shutdown,
             clock_floor: None,
             stats: InboxStats::default(),
+            finish,
         }
     }
 
@@ -361,11 +366,20 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         left.resumes.extend(self.resumes.drain());
         left.wakeups
             .extend(self.wakeups.drain().map(|wakeup| (wakeup.key, wakeup.revision)));
+        let now = Depths {
+            data: left.data.len(),
+            control: left.control.len(),
+            resumes: left.resumes.len(),
+            wakeups: left.wakeups.len(),
+        };
         let handed = &mut self.stats.leftovers;
-        handed.data += left.data.len();
-        handed.control += left.control.len();
-        handed.resumes += left.resumes.len();
-        handed.wakeups += left.wakeups.len();
+        handed.data += now.data;
+        handed.control += now.control;
+        handed.resumes += now.resumes;
+        handed.wakeups += now.wakeups;
+        if let Some(line) = &self.finish {
+            line.handed_back(now);
+        }
         left
     }
 
@@ -602,7 +616,11 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         let at = self.read(now);
         self.phase = Phase::Done;
         self.rx.close();
-        self.stats.shutdown = Some(ShutdownRecord { forced, at });
+        let record = ShutdownRecord { forced, at };
+        self.stats.shutdown = Some(record);
+        if let Some(line) = &self.finish {
+            line.shutdown(record);
+        }
         Event::Shutdown { forced }
     }
 
@@ -622,6 +640,16 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         self.stats.delivered[event.class().index()] += 1;
         if let Event::Signals(set) = event {
             self.stats.signals += u64::from(set.len());
+        }
+    }
+}
+
+impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Drop for Inbox<T, C, F, Tm, K> {
+    /// Crosses the finish line, if the inbox has one: the node is done with its inbox. What it still
+    /// holds goes down with it, counted (`leftovers()` hands it back first).
+    fn drop(&mut self) {
+        if let Some(line) = &self.finish {
+            line.dropped(self.rx.len() + self.rx.control_len() + self.resumes.len());
         }
     }
 }

@@ -8,6 +8,7 @@ use core::num::NonZeroU32;
 use ctrlchan_sync::Flavor;
 
 use crate::clock::Timer;
+use crate::finish_line::FinishLine;
 use crate::inbox::{Inbox, ResumesAtShutdown};
 use crate::receiver::Receiver;
 use crate::resume_queue::ResumeQueue;
@@ -46,6 +47,7 @@ pub struct InboxBuilder<T, C, F: Flavor, Tm, K = u64> {
     resumes: usize,
     control_burst: u32,
     resumes_at_shutdown: ResumesAtShutdown,
+    finish: Option<FinishLine>,
     keys: PhantomData<fn() -> K>,
 }
 
@@ -62,6 +64,7 @@ impl<T, C, F: Flavor, Tm: Timer> Inbox<T, C, F, Tm> {
             resumes: 1024,
             control_burst: 32,
             resumes_at_shutdown: ResumesAtShutdown::HandOut,
+            finish: None,
             keys: PhantomData,
         }
     }
@@ -98,6 +101,13 @@ impl<T, C, F: Flavor, Tm, K> InboxBuilder<T, C, F, Tm, K> {
         self
     }
 
+    /// The line the inbox crosses for the engine's [`Coordinator`](crate::Coordinator): it reports
+    /// its Shutdown (how and when) and its end (what it handed back) there by itself.
+    pub fn finish_line(mut self, line: FinishLine) -> Self {
+        self.finish = Some(line);
+        self
+    }
+
     /// The type of the wakeups' keys (default `u64`).
     pub fn keys<K2: Hash + Eq + Clone>(self) -> InboxBuilder<T, C, F, Tm, K2> {
         InboxBuilder {
@@ -107,6 +117,7 @@ impl<T, C, F: Flavor, Tm, K> InboxBuilder<T, C, F, Tm, K> {
             resumes: self.resumes,
             control_burst: self.control_burst,
             resumes_at_shutdown: self.resumes_at_shutdown,
+            finish: self.finish,
             keys: PhantomData,
         }
     }
@@ -131,6 +142,7 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> InboxBuilder<T, C, F, Tm,
             (wakeups, resumes),
             burst,
             self.resumes_at_shutdown,
+            self.finish,
         ))
     }
 }
@@ -143,6 +155,7 @@ impl<T, C, F: Flavor, Tm: fmt::Debug, K> fmt::Debug for InboxBuilder<T, C, F, Tm
             .field("resumes", &self.resumes)
             .field("control_burst", &self.control_burst)
             .field("resumes_at_shutdown", &self.resumes_at_shutdown)
+            .field("finish", &self.finish)
             .finish_non_exhaustive()
     }
 }

@@ -58,9 +58,11 @@ mod arbiter;
 mod blocking;
 mod clock;
 mod control;
+mod coordinator;
 mod deadline_heap;
 mod error;
 mod event;
+mod finish_line;
 mod forward;
 mod inbox;
 mod inbox_builder;
@@ -72,6 +74,7 @@ mod ready;
 mod receiver;
 mod resume_queue;
 mod sender;
+mod shutdown_report;
 mod timed_slots;
 mod wait;
 mod waiters;
@@ -89,12 +92,14 @@ pub use clock::{Clock, Sleep, SystemClock, Timer};
 #[cfg(feature = "tokio")]
 pub use clock::{TokioSleep, TokioTimer};
 pub use control::{ControlSender, Controller};
+pub use coordinator::{Coordinator, CoordinatorError};
 pub use ctrlchan_sync::{
     Closed, Config, ConfigError, Drain, Drained, Fences, Flavor, Lane, Lifecycle, Mpsc, OrderStatus,
     ShutdownError, Signal, SignalSet, Spsc, TryRecvError, TrySendError,
 };
 pub use error::{RecvTimeoutError, SendError, SendTimeoutError};
 pub use event::{Event, EventClass, Leftovers};
+pub use finish_line::FinishLine;
 pub use inbox::{Inbox, RequeueError, ResumesAtShutdown, WakeupError};
 pub use inbox_builder::{InboxBuilder, InboxError};
 pub use inbox_stats::{Depths, InboxStats, ShutdownRecord};
@@ -104,6 +109,7 @@ pub use ready::Sources;
 pub use receiver::Receiver;
 pub use resume_queue::{DeferError, ResumeId, ResumeQueue};
 pub use sender::Sender;
+pub use shutdown_report::{NodeId, NodeOutcome, NodeReport, Role, ShutdownReport};
 pub use timed_slots::ReserveError;
 pub use wakeup_heap::{Revision, ScheduleError, Wakeup, WakeupHeap};
 
