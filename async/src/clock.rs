@@ -7,8 +7,9 @@
 //! deadline under a cooperative budget), never the judge of what is due.
 //!
 //! Provided: [`SystemClock`] (`Instant::now`), [`ManualClock`](crate::ManualClock) (a clock and timer
-//! moved by hand), and behind features the timers of tokio (`tokio`: [`TokioTimer`]) and async-io
-//! (`async-io`: [`AsyncIoTimer`]). No runtime is a dependency by default.
+//! moved by hand), [`ThreadTimer`](crate::ThreadTimer) (the system clock with sleeps woken by a
+//! background thread: no runtime needed), and behind features the timers of tokio (`tokio`:
+//! [`TokioTimer`]) and async-io (`async-io`: [`AsyncIoTimer`]). No runtime is a dependency by default.
 
 use core::future::Future;
 use core::pin::Pin;

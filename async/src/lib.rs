@@ -75,6 +75,7 @@ mod receiver;
 mod resume_queue;
 mod sender;
 mod shutdown_report;
+mod thread_timer;
 mod timed_slots;
 mod wait;
 mod waiters;
@@ -110,6 +111,7 @@ pub use receiver::Receiver;
 pub use resume_queue::{DeferError, ResumeId, ResumeQueue};
 pub use sender::Sender;
 pub use shutdown_report::{NodeId, NodeOutcome, NodeReport, Role, ShutdownReport};
+pub use thread_timer::{ThreadSleep, ThreadTimer};
 pub use timed_slots::ReserveError;
 pub use wakeup_heap::{Revision, ScheduleError, Wakeup, WakeupHeap};
 

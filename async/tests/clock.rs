@@ -477,3 +477,37 @@ mod async_io_timer {
         within(module_path!(), || conformance(&Real(AsyncIoTimer)));
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// ThreadTimer, on real time with no runtime: only lower bounds (more in tests/thread_timer.rs).
+// ------------------------------------------------------------------------------------------------
+
+mod thread_timer {
+    use super::*;
+    use ctrlchan_async::{ThreadSleep, ThreadTimer};
+
+    /// The thread timer on the real clock: time passes by sleeping the test's thread.
+    struct Real(ThreadTimer);
+
+    impl TimerUnderTest for Real {
+        type Timer = ThreadTimer;
+        const STEP: Duration = Duration::from_millis(20);
+
+        fn timer(&self) -> &ThreadTimer {
+            &self.0
+        }
+
+        fn pass(&self, by: Duration) {
+            std::thread::sleep(by);
+        }
+
+        fn poll(&self, sleep: Pin<&mut ThreadSleep>, cx: &mut Context<'_>) -> Poll<()> {
+            sleep.poll(cx)
+        }
+    }
+
+    #[test]
+    fn thread_timer_keeps_the_timer_contract() {
+        within(module_path!(), || conformance(&Real(ThreadTimer::new())));
+    }
+}
