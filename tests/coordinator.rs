@@ -118,7 +118,9 @@ fn graceful_shutdown_of_a_fan_in_finishes_every_node_in_order_with_every_ack() {
 fn a_forced_shutdown_reaches_every_node_at_the_deadline_through_saturated_lanes() {
     with_watchdog("saturated", || {
         let (mut specs, edges) = fan_in();
-        // A slow sink: the data lanes fill up behind it.
+        // Sources that keep generating through the Drain, and a slow sink: the data lanes stay full.
+        specs[0].kind = STUBBORN;
+        specs[1].kind = STUBBORN;
         specs[3].kind = Kind::Sink {
             nack_every: 5,
             per_tick: 1,
@@ -145,6 +147,25 @@ fn a_forced_shutdown_reaches_every_node_at_the_deadline_through_saturated_lanes(
         }
         let ledger = world.ledger.borrow();
         ledger.check();
+        // When the forced Shutdown came, every control lane was full (its flooder refills it as soon
+        // as the node takes one: at most that one missing), and so was every data lane behind the
+        // slow sink (each upstream refills it on its next tick: at most one missing per upstream).
+        for (index, spec) in specs.iter().enumerate() {
+            let held = ledger.held_at_shutdown[spec.name];
+            assert!(
+                held.control + 1 >= spec.control_capacity,
+                "{}: {held:?}",
+                spec.name
+            );
+            let upstreams = edges.iter().filter(|&&(_, to)| to == index).count();
+            if upstreams > 0 {
+                assert!(
+                    held.data + upstreams >= spec.data_capacity,
+                    "{}: {held:?}",
+                    spec.name
+                );
+            }
+        }
         assert!(!ledger.handed_back.is_empty(), "the full lanes were handed back");
         assert!(
             ledger.noise_sent > 1000,

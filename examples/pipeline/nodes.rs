@@ -274,8 +274,8 @@ impl<F: Flavor> Source<F> {
         self.common.finish();
     }
 
-    /// About every millisecond: generate what the rate owes since the start (at most 10 ms worth, and
-    /// nothing while the last ones still wait for room: backpressure slows the source).
+    /// Every tick: generate what the rate owes since the start (at most 10 ms worth, and nothing while
+    /// the last ones still wait for room: backpressure slows the source).
     fn tick(&mut self) {
         if self.generating && self.pending.is_empty() {
             let elapsed = self.common.now().saturating_duration_since(self.started);
@@ -301,7 +301,10 @@ impl<F: Flavor> Source<F> {
         }
         self.flush();
         if self.generating || !self.pending.is_empty() {
-            self.common.wake_at(TICK, Duration::from_millis(1));
+            // About one item per tick, between 1 ms and 100 ms apart: a slow source sleeps long.
+            let every = Duration::from_secs_f64(1.0 / self.rate as f64)
+                .clamp(Duration::from_millis(1), Duration::from_millis(100));
+            self.common.wake_at(TICK, every);
         }
     }
 

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use ctrlchan::{
-    Clock, Config, ControlSender, Coordinator, Event, FinishLine, Inbox, ManualClock, Mpsc, NodeId,
-    Receiver, Role, Sender, ShutdownReport, Timer, TrySendError, mpsc,
+    Clock, Config, ControlSender, Coordinator, Depths, Event, FinishLine, Inbox, ManualClock, Mpsc,
+    NodeId, Receiver, Role, Sender, ShutdownReport, Timer, TrySendError, mpsc,
 };
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::task::LocalSpawnExt;
@@ -70,6 +70,8 @@ pub struct Ledger {
     pub last_forward_at: BTreeMap<String, Instant>,
     /// Per node: whether it saw a Drain.
     pub drained: BTreeMap<String, bool>,
+    /// Per node: what its inbox held when its Shutdown came.
+    pub held_at_shutdown: BTreeMap<String, Depths>,
 }
 
 impl Ledger {
@@ -544,6 +546,11 @@ impl Node {
     }
 
     fn shut_down(&mut self) {
+        let held = self.inbox.stats().depths;
+        self.ledger
+            .borrow_mut()
+            .held_at_shutdown
+            .insert(self.name.clone(), held);
         // A last try upstream, then everything still held is handed back.
         self.flush_ctl();
         let left = self.inbox.leftovers();
