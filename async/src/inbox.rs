@@ -2,9 +2,10 @@
 //! [`ResumeQueue`], with one sleep from a [`Timer`].
 
 use core::fmt;
-use core::future::poll_fn;
+use core::future::Future;
 use core::hash::Hash;
 use core::num::NonZeroU32;
+use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::time::Instant;
 
@@ -241,12 +242,27 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     ///
     /// Cancel-safe: an event is taken only when it is returned.
     pub fn recv(&mut self) -> impl Future<Output = Option<Event<T, C, K>>> + '_ {
-        // The poll itself, not an `async` block around it: no state machine to build per event.
-        poll_fn(|cx| self.poll_recv(cx))
+        Recv { inbox: self }
     }
 
     /// Polls for the next event: [`recv`](Inbox::recv) as a poll.
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<T, C, K>>> {
+        // The shape of a flood (no lifecycle order, no Shutdown held, nothing but the lanes to look
+        // at) is decided in line, in the caller's loop; everything else out of line.
+        if self.running()
+            && self.ready_turns() == Turn::Control.bit()
+            && let Some(event) = self.flood()
+        {
+            self.count(&event);
+            return Poll::Ready(Some(event));
+        }
+        self.poll_recv_out_of_line(cx)
+    }
+
+    /// [`poll_recv`](Inbox::poll_recv) past its fast path.
+    #[inline(never)]
+    fn poll_recv_out_of_line(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event<T, C, K>>> {
         loop {
             // The clock is read only if something timed is looked at (`Now`).
             if let Some(event) = self.next_event(&mut Now::Lazy(None)) {
@@ -406,10 +422,16 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         &self.timer
     }
 
+    /// No lifecycle order to take and no Shutdown held: rules 1 and 2 have nothing.
+    #[inline(always)]
+    fn running(&self) -> bool {
+        self.phase == Phase::Running && !self.rx.has_lifecycle()
+    }
+
     /// The next event that is ready at `now`, counted.
     #[inline]
     fn next_event(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
-        let event = if self.phase == Phase::Running && !self.rx.has_lifecycle() {
+        let event = if self.running() {
             // The steady state: no order to take and no Shutdown held, so rules 1 and 2 have nothing.
             self.arbitrate(now)
         } else {
@@ -493,20 +515,14 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     /// Rules 3 to 5.
     #[inline(always)]
     fn arbitrate(&mut self, now: &mut Now) -> Option<Event<T, C, K>> {
+        let mut ready = self.ready_turns();
+        if ready == Turn::Control.bit() {
+            return self.flood();
+        }
         if self.arbiter.data_first()
             && let Some(event) = self.data()
         {
             return Some(event);
-        }
-        let mut ready = self.ready_turns();
-        if ready == Turn::Control.bit() {
-            // Only the control lane may have anything (the shape of an Ack flood): the rotation has
-            // nothing to choose.
-            if let Some(event) = self.turn(Turn::Control, now) {
-                self.arbiter.served(Turn::Control);
-                return Some(event);
-            }
-            return self.data();
         }
         while let Some(turn) = self.arbiter.first(ready) {
             if let Some(event) = self.turn(turn, now) {
@@ -514,6 +530,23 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
                 return Some(event);
             }
             ready &= !turn.bit();
+        }
+        self.data()
+    }
+
+    /// Rules 3 to 5 when only the control lane may have a non-data event (the shape of an Ack flood,
+    /// and of a plain data stream): the rotation has nothing to choose, so the event is a data item
+    /// forced by the burst count, or a control message, or else a data item.
+    #[inline(always)]
+    fn flood(&mut self) -> Option<Event<T, C, K>> {
+        if self.arbiter.data_first()
+            && let Some(event) = self.data()
+        {
+            return Some(event);
+        }
+        if let Some(event) = self.control() {
+            self.arbiter.served(Turn::Control);
+            return Some(event);
         }
         self.data()
     }
@@ -553,20 +586,26 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
     #[inline(always)]
     fn turn(&mut self, turn: Turn, now: &mut Now) -> Option<Event<T, C, K>> {
         match turn {
-            Turn::Control => match self.rx.try_recv_control() {
-                Ok(message) => Some(Event::Control(message)),
-                Err(TryRecvError::Closed) => {
-                    self.control_done = true;
-                    None
-                }
-                Err(TryRecvError::Empty) => None,
-            },
+            Turn::Control => self.control(),
             Turn::Signals => {
                 let raised = self.rx.take_signals();
                 (!raised.is_empty()).then_some(Event::Signals(raised))
             }
             Turn::Wakeup => self.due_wakeup(now),
             Turn::Resume => self.due_resume(now),
+        }
+    }
+
+    /// The message at the head of the control lane, if there is one.
+    #[inline(always)]
+    fn control(&mut self) -> Option<Event<T, C, K>> {
+        match self.rx.try_recv_control() {
+            Ok(message) => Some(Event::Control(message)),
+            Err(TryRecvError::Closed) => {
+                self.control_done = true;
+                None
+            }
+            Err(TryRecvError::Empty) => None,
         }
     }
 
@@ -636,11 +675,28 @@ impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Inbox<T, C, F, Tm, K> {
         interest
     }
 
+    #[inline(always)]
     fn count(&mut self, event: &Event<T, C, K>) {
         self.stats.delivered[event.class().index()] += 1;
         if let Event::Signals(set) = event {
             self.stats.signals += u64::from(set.len());
         }
+    }
+}
+
+/// The future of [`Inbox::recv`]: the poll itself, with no state of its own, and in line in the
+/// caller's loop (neither an `async` block nor `poll_fn`, whose `poll` the compiler keeps out of line).
+struct Recv<'a, T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> {
+    inbox: &'a mut Inbox<T, C, F, Tm, K>,
+}
+
+impl<T, C, F: Flavor, Tm: Timer, K: Hash + Eq + Clone> Future for Recv<'_, T, C, F, Tm, K> {
+    type Output = Option<Event<T, C, K>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Recv` is `Unpin` (a reference): no pinning to keep.
+        self.get_mut().inbox.poll_recv(cx)
     }
 }
 

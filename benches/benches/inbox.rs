@@ -27,7 +27,9 @@ fn inbox(c: &mut Criterion) {
             .measurement_time(Duration::from_secs(4));
         for node in [
             InboxNode::Ours,
+            InboxNode::OursSpsc,
             InboxNode::Raw,
+            InboxNode::RawSpsc,
             InboxNode::TokioInbox,
             InboxNode::TokioMpsc,
         ] {

@@ -1,9 +1,11 @@
 //! Instruction counts (gungraun, under Callgrind) of the Inbox's receive path, per event class: 1000
-//! events through `try_recv_at`, over an mpsc channel of `u64`.
+//! events through `try_recv_at` (or `recv()`), over an mpsc channel of `u64`.
 //!
 //! * `ours_inbox_data`, `ours_inbox_control`, `ours_inbox_wakeup`, `ours_inbox_resume`: 1000 events of
 //!   that class, ready before the count (nothing else ready);
-//! * `ours_inbox_signal`: `raise` + the receive of its `Signals` event.
+//! * `ours_inbox_signal`: `raise` + the receive of its `Signals` event;
+//! * `ours_inbox_recv_data`, `ours_inbox_recv_control`: 1000 events of that class through `recv()`,
+//!   each future polled once (ready): the path a node's loop takes, decided in line.
 //!
 //! A binary of its own, apart from `instructions.rs`: the Inbox calls the same core and timer code as
 //! those benchmarks, and in one binary the compiler's inlining of that code changes with the number of
@@ -16,7 +18,10 @@
 // gungraun's macros wrap each benchmark and group in a generated `pub mod`, which cannot carry a doc.
 #![allow(missing_docs)]
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use ctrlchan_async::{Clock, Config, Event, Inbox, ManualClock, Mpsc, Signal};
@@ -74,6 +79,31 @@ fn take_events((tx, mut inbox, now): NodeInbox) -> (NodeInbox, u64) {
     black_box(((tx, inbox, now), sum))
 }
 
+/// Takes `N` events, each through `recv()` polled once, and sums what they carry.
+fn recv_events((tx, mut inbox, now): NodeInbox) -> (NodeInbox, u64) {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut sum = 0u64;
+    for _ in 0..N {
+        sum = sum.wrapping_add(match pin!(inbox.recv()).poll(&mut cx) {
+            Poll::Ready(Some(Event::Data(i) | Event::Control(i))) => i,
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    black_box(((tx, inbox, now), sum))
+}
+
+#[library_benchmark]
+#[bench::events(args = (0), setup = inbox_ready)]
+fn ours_inbox_recv_data(node: NodeInbox) -> (NodeInbox, u64) {
+    recv_events(node)
+}
+
+#[library_benchmark]
+#[bench::events(args = (1), setup = inbox_ready)]
+fn ours_inbox_recv_control(node: NodeInbox) -> (NodeInbox, u64) {
+    recv_events(node)
+}
+
 #[library_benchmark]
 #[bench::events(args = (0), setup = inbox_ready)]
 fn ours_inbox_data(node: NodeInbox) -> (NodeInbox, u64) {
@@ -120,7 +150,9 @@ library_benchmark_group!(
         ours_inbox_control,
         ours_inbox_signal,
         ours_inbox_wakeup,
-        ours_inbox_resume
+        ours_inbox_resume,
+        ours_inbox_recv_data,
+        ours_inbox_recv_control
     ]
 );
 

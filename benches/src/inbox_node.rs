@@ -15,7 +15,9 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ctrlchan_async::{Clock, Config, Event, Inbox, ManualClock, Signal, Sources, mpsc};
+use ctrlchan_async::{
+    Clock, Config, Event, Flavor, Inbox, ManualClock, Receiver, Sender, Signal, Sources, mpsc, spsc,
+};
 use tokio::runtime::Runtime;
 
 /// Completions per run.
@@ -129,9 +131,13 @@ pub fn runtime() -> Runtime {
 pub enum InboxNode {
     /// ctrlchan's `Inbox` over an mpsc channel.
     Ours,
-    /// ctrlchan's channel read directly, with no arbitration (control first, then data): the floor
-    /// the Inbox's arbitration adds to.
+    /// ctrlchan's `Inbox` over an spsc channel (one data producer; the control lane is mpsc in both).
+    OursSpsc,
+    /// ctrlchan's mpsc channel read directly, with no arbitration (control first, then data): the
+    /// floor the Inbox's arbitration adds to.
     Raw,
+    /// The same over an spsc channel.
+    RawSpsc,
     /// Two tokio mpsc channels, a biased `select!` and a burst counter.
     TokioInbox,
     /// One tokio mpsc channel of every message, no arbitration.
@@ -143,7 +149,9 @@ impl InboxNode {
     pub fn name(self) -> &'static str {
         match self {
             Self::Ours => "ctrlchan_inbox",
+            Self::OursSpsc => "ctrlchan_inbox_spsc",
             Self::Raw => "ctrlchan_raw_channel",
+            Self::RawSpsc => "ctrlchan_raw_channel_spsc",
             Self::TokioInbox => "tokio_select_inbox",
             Self::TokioMpsc => "tokio_mpsc",
         }
@@ -156,8 +164,10 @@ impl InboxNode {
     /// When a message is lost or duplicated.
     pub fn run(self, runtime: &Runtime, noise: bool) -> Duration {
         let (elapsed, tally) = match self {
-            Self::Ours => runtime.block_on(ours(noise)),
-            Self::Raw => runtime.block_on(raw(noise)),
+            Self::Ours => runtime.block_on(ours(mpsc_channel(), noise)),
+            Self::OursSpsc => runtime.block_on(ours(spsc_channel(), noise)),
+            Self::Raw => runtime.block_on(raw(mpsc_channel(), noise)),
+            Self::RawSpsc => runtime.block_on(raw(spsc_channel(), noise)),
             Self::TokioInbox => runtime.block_on(tokio_inbox(noise)),
             Self::TokioMpsc => runtime.block_on(tokio_mpsc(noise)),
         };
@@ -166,9 +176,25 @@ impl InboxNode {
     }
 }
 
-async fn ours(noise: bool) -> (Duration, Tally) {
-    let (mut tx, rx) = mpsc::channel::<u64, Control>(Config::new(DATA_CAPACITY, CONTROL_CAPACITY))
-        .expect("a valid config");
+/// The workload's channel ends, for a node of ours or the raw floor.
+type Ends<F> = (Sender<u64, Control, F>, Receiver<u64, Control, F>);
+
+fn config() -> Config {
+    Config::new(DATA_CAPACITY, CONTROL_CAPACITY)
+}
+
+fn mpsc_channel() -> Ends<mpsc::Flavor> {
+    mpsc::channel(config()).expect("a valid config")
+}
+
+fn spsc_channel() -> Ends<spsc::Flavor> {
+    spsc::channel(config()).expect("a valid config")
+}
+
+async fn ours<F: Flavor>((mut tx, rx): Ends<F>, noise: bool) -> (Duration, Tally)
+where
+    Sender<u64, Control, F>: Send + 'static,
+{
     let acks = tx.control_sender();
     // The retries are due at once; the clock is read only to judge that.
     let clock = ManualClock::new();
@@ -215,9 +241,10 @@ async fn ours(noise: bool) -> (Duration, Tally) {
     (elapsed, tally)
 }
 
-async fn raw(noise: bool) -> (Duration, Tally) {
-    let (mut tx, mut rx) = mpsc::channel::<u64, Control>(Config::new(DATA_CAPACITY, CONTROL_CAPACITY))
-        .expect("a valid config");
+async fn raw<F: Flavor>((mut tx, mut rx): Ends<F>, noise: bool) -> (Duration, Tally)
+where
+    Sender<u64, Control, F>: Send + 'static,
+{
     let acks = tx.control_sender();
     let start = Instant::now();
     let producer = tokio::spawn(async move {
@@ -375,7 +402,9 @@ mod tests {
         let runtime = runtime();
         for node in [
             InboxNode::Ours,
+            InboxNode::OursSpsc,
             InboxNode::Raw,
+            InboxNode::RawSpsc,
             InboxNode::TokioInbox,
             InboxNode::TokioMpsc,
         ] {
