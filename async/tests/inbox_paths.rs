@@ -95,21 +95,18 @@ impl<F: Both> Node<F> {
             *next_value += 1;
             *next_value
         };
+        // `n` sends through the data sender, if upstream is still here: `+` sent, `-` refused.
+        let sends = |tx: &Option<Sender<u32, u32, F>>,
+                     n: u8,
+                     send: &mut dyn FnMut(&Sender<u32, u32, F>) -> bool| {
+            match tx {
+                Some(tx) => (0..n).map(|_| if send(tx) { '+' } else { '-' }).collect(),
+                None => String::from("closed"),
+            }
+        };
         match *op {
-            Op::Data(n) => match &self.tx {
-                Some(tx) => (0..n)
-                    .map(|_| tx.try_send(fresh()).is_ok())
-                    .map(|sent| if sent { '+' } else { '-' })
-                    .collect(),
-                None => String::from("closed"),
-            },
-            Op::Control(n) => match &self.tx {
-                Some(tx) => (0..n)
-                    .map(|_| tx.try_send_control(fresh()).is_ok())
-                    .map(|sent| if sent { '+' } else { '-' })
-                    .collect(),
-                None => String::from("closed"),
-            },
+            Op::Data(n) => sends(&self.tx, n, &mut |tx| tx.try_send(fresh()).is_ok()),
+            Op::Control(n) => sends(&self.tx, n, &mut |tx| tx.try_send_control(fresh()).is_ok()),
             Op::Raise(i) => format!("{:?}", self.boss.raise(Signal::new(u32::from(i)).unwrap())),
             Op::Wakeup { key, ms } => format!("{:?}", self.inbox.schedule_wakeup(key, after(ms))),
             Op::CancelWakeup(key) => format!("{:?}", self.inbox.cancel_wakeup(&key)),
